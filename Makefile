@@ -1,0 +1,56 @@
+# The front door: `make run` for a local site, `make test` for the suite.
+VENV ?= .venv
+PY = $(VENV)/bin/python
+PIP = $(VENV)/bin/pip
+PYTHON ?= python3.11
+
+.PHONY: venv dev-venv run test lint train evaluate bench clean
+
+# Reinstall only when a requirements file changes (the stamp files record the last install).
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+venv: $(VENV)/.installed-runtime
+
+dev-venv: $(VENV)/.installed-dev
+
+# Migrates, seeds the demo accounts, then serves http://127.0.0.1:$PORT (default 8000) with a
+# Celery worker next to it. Ctrl-C stops both. DEBUG and a development key are for local use only.
+run: export DEBUG = 1
+run: export SECRET_KEY ?= django-insecure-local-development-key-for-make-run-only
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) -m celery -A skincare_project worker --concurrency 1 -l info & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
+
+test: dev-venv
+	$(PY) -m pytest
+
+lint: dev-venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+train: dev-venv
+	$(PY) -m ml_worker.training
+
+evaluate: dev-venv
+	$(PY) -m ml_worker.evaluate $${SKIN_DATA_DIR:-../shared/data}/ham10000/labels.csv \
+		--where split=test --report reports/evaluate
+
+bench: dev-venv
+	$(PY) -m ml_worker.bench
+
+clean:
+	rm -rf var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from patients.forms import AccountChangeForm, AccountCreationForm
+from patients.models import PatientProfile, User
+
+
+class PatientProfileInline(admin.StackedInline):
+    model = PatientProfile
+    can_delete = False
+    extra = 0
+    max_num = 1
+    # Consent is given by the patient, never edited on their behalf.
+    readonly_fields = (
+        "consent_care",
+        "consent_care_at",
+        "consent_research",
+        "consent_research_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    list_display = ("username", "email", "role", "is_active", "last_login", "date_joined")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("username",)
+    # is_staff and is_superuser follow from the role (User.set_role), so they are read-only.
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Role", {"fields": ("role", "is_active", "is_staff", "is_superuser")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "role", "password1", "password2"),
+            },
+        ),
+    )
+    inlines = [PatientProfileInline]

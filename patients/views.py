@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+
+from knowledge.models import Disease
+from patients.forms import SignupForm
+from patients.models import PatientProfile, Role, User
+from patients.permissions import dermatologist_required
+from patients.services import patient_register
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {}
+    user = request.user
+    if isinstance(user, User) and user.is_patient:
+        context["profile"] = PatientProfile.objects.filter(user=user).first()
+    return render(request, "home.html", context)
+
+
+@sensitive_post_parameters("password1", "password2")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = patient_register(
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                date_of_birth=data["date_of_birth"],
+                sex=data["sex"],
+                fitzpatrick_type=data["fitzpatrick_type"],
+                phone=data["phone"],
+                notification_email=data["notification_email"],
+                consent_care=data["consent_care"],
+                consent_research=data["consent_research"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your account has been created.")
+            return redirect("home")
+    return render(request, "patients/signup.html", {"form": form})
+
+
+@dermatologist_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """The dermatologist's start page: who they are and the state of the knowledge base."""
+    patients = PatientProfile.objects.aggregate(
+        total=Count("id"), research=Count("id", filter=Q(consent_research=True))
+    )
+    diseases = Disease.objects.order_by("last_reviewed_at", "code")
+    context = {
+        "patient_count": patients["total"],
+        "research_count": patients["research"],
+        "dermatologist_count": User.objects.filter(
+            role=Role.DERMATOLOGIST, is_active=True
+        ).count(),
+        "diseases": diseases,
+    }
+    return render(request, "patients/staff_home.html", context)
