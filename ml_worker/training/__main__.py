@@ -1,0 +1,49 @@
+"""`python -m ml_worker.training`: train, export to TFLite, fit the gates, write the model card."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", type=Path, default=Path("artifacts/train"))
+    p.add_argument("--stage", choices=["all", "train", "export"], default="all")
+    p.add_argument("--finetune-epochs", type=int, default=8)
+    p.add_argument("--unfreeze-from-block", type=int, default=4)
+    p.add_argument("--max-minutes", type=float, default=60.0)
+    p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
+    p.add_argument("--seed", type=int, default=20261123)
+    args = p.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    from ml_worker.training.train import TrainConfig, train
+
+    if args.stage in ("all", "train"):
+        train(
+            TrainConfig(
+                out_dir=args.out,
+                seed=args.seed,
+                finetune_epochs=args.finetune_epochs,
+                unfreeze_from_block=args.unfreeze_from_block,
+                max_minutes=args.max_minutes,
+                limit=args.limit,
+            )
+        )
+    if args.stage in ("all", "export"):
+        from ml_worker.training.export import export_all
+
+        export_all(args.out, limit=args.limit)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

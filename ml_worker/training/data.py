@@ -1,0 +1,72 @@
+"""Read the shared datasets into memory as network-ready uint8 arrays."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.preprocess import model_input
+
+
+def data_dir() -> Path:
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return Path(os.environ.get("SKIN_DATA_DIR", default))
+
+
+def hash_split(name: str) -> str:
+    """Deterministic train/val/test (50/25/25) for the sets that ship without a split."""
+    h = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 50 else ("val" if h < 75 else "test")
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    label: str  # one of CLASSES, "other" or "non_skin"
+    split: str
+
+
+def ham_items(root: Path | None = None) -> list[Item]:
+    root = (root or data_dir()) / "ham10000"
+    with open(root / "labels.csv", newline="") as f:
+        return [Item(root / r["image"], r["label"], r["split"]) for r in csv.DictReader(f)]
+
+
+def other_items(root: Path | None = None) -> list[Item]:
+    root = (root or data_dir()) / "skin_other"
+    with open(root / "labels.csv", newline="") as f:
+        return [Item(root / r["image"], "other", hash_split(r["image"])) for r in csv.DictReader(f)]
+
+
+def non_skin_items(root: Path | None = None) -> list[Item]:
+    root = (root or data_dir()) / "non_skin"
+    with open(root / "labels.csv", newline="") as f:
+        return [
+            Item(root / r["image"], "non_skin", hash_split(r["image"])) for r in csv.DictReader(f)
+        ]
+
+
+def read_rgb(path: Path) -> npt.NDArray[np.uint8]:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def load_inputs(items: Sequence[Item], workers: int = 4) -> npt.NDArray[np.uint8]:
+    """Network inputs for the items, (N, H, W, 3) uint8."""
+    with ThreadPoolExecutor(workers) as pool:
+        return np.stack(list(pool.map(lambda it: model_input(read_rgb(it.path)), items)))
+
+
+def label_ids(items: Sequence[Item]) -> npt.NDArray[np.int64]:
+    index = {c: i for i, c in enumerate(CLASSES)}
+    return np.array([index.get(it.label, -1) for it in items], dtype=np.int64)

@@ -1,0 +1,198 @@
+"""Transfer learning: EfficientNet-Lite0 (ImageNet) -> 8 dermoscopic lesion classes.
+
+Stage 1 trains the classification head on frozen features; stage 2 fine-tunes the upper
+blocks with dermoscopy augmentation and a class-weighted loss. Only `train` is used to fit and
+`val` to choose the epoch; `test` is never read here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import numpy.typing as npt
+import tensorflow as tf
+
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+from ml_worker.training.data import Item, ham_items, label_ids, load_inputs
+from ml_worker.training.efficientnet_lite import build_backbone, load_imagenet_weights
+
+log = logging.getLogger("ml_worker.training")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out_dir: Path
+    seed: int = 20261123
+    batch_size: int = 32
+    head_epochs: int = 40
+    finetune_epochs: int = 8
+    finetune_lr: float = 4e-4
+    unfreeze_from_block: int = 4
+    class_weight_power: float = 0.5
+    max_minutes: float = 60.0
+    limit: int | None = None  # use a handful of images (tests)
+
+
+def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.float32]:
+    """w_c proportional to n_c^-power, scaled so the average sample weight is 1."""
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
+    w = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
+    w = w / (w[y].mean() if len(y) else 1.0)
+    return w.astype(np.float32)
+
+
+def balanced_accuracy(y: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> float:
+    recalls = [float(np.mean(pred[y == c] == c)) for c in range(len(CLASSES)) if np.any(y == c)]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+def augment(image: tf.Tensor) -> tf.Tensor:
+    """Dermoscopy has no up or left; colour and zoom vary between devices."""
+    img = tf.cast(image, tf.float32)
+    img = tf.image.random_flip_left_right(img)
+    img = tf.image.random_flip_up_down(img)
+    scale = tf.random.uniform([], 0.75, 1.0)
+    h = scale
+    w = scale * tf.random.uniform([], 0.9, 1.1)
+    w = tf.minimum(w, 1.0)
+    y0 = tf.random.uniform([], 0.0, 1.0 - h)
+    x0 = tf.random.uniform([], 0.0, 1.0 - w)
+    img = tf.image.crop_and_resize(
+        img[None], [[y0, x0, y0 + h, x0 + w]], [0], [INPUT_HEIGHT, INPUT_WIDTH]
+    )[0]
+    img = tf.image.random_brightness(img, 20.0)
+    img = tf.image.random_contrast(img, 0.8, 1.2)
+    img = tf.image.random_saturation(img, 0.8, 1.2)
+    img = tf.image.random_hue(img, 0.03)
+    return tf.clip_by_value(img, 0.0, 255.0)
+
+
+def build_classifier(seed: int) -> tuple[keras.Model, keras.Model]:
+    backbone = build_backbone((INPUT_HEIGHT, INPUT_WIDTH, 3), drop_connect_rate=0.2)
+    load_imagenet_weights(backbone)
+    x = keras.layers.Dropout(0.3, seed=seed, name="head_dropout")(backbone.output)
+    logits = keras.layers.Dense(len(CLASSES), name="logits")(x)
+    return keras.Model(backbone.input, logits, name="skin_lesion_classifier"), backbone
+
+
+def _freeze_batchnorm(model: keras.Model) -> None:
+    # Small batches on a small data set: keep ImageNet BN statistics (inference mode).
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
+def _set_trainable_from(backbone: keras.Model, block: int) -> None:
+    on = False
+    for layer in backbone.layers:
+        if layer.name.startswith(f"block{block}_") or layer.name == "head":
+            on = True
+        layer.trainable = on and not isinstance(layer, keras.layers.BatchNormalization)
+
+
+def _predict(model: keras.Model, x: npt.NDArray[np.uint8], batch: int = 64) -> npt.NDArray[Any]:
+    return np.asarray(model.predict(x.astype(np.float32), batch_size=batch, verbose=0))
+
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    t_start = time.monotonic()
+    keras.utils.set_random_seed(cfg.seed)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    items = ham_items()
+    train_items: list[Item] = [it for it in items if it.split == "train"]
+    val_items: list[Item] = [it for it in items if it.split == "val"]
+    if cfg.limit:
+        rng = np.random.default_rng(cfg.seed)
+        train_items = [train_items[i] for i in rng.choice(len(train_items), cfg.limit, False)]
+        val_items = val_items[: cfg.limit]
+    log.info("loading %d train / %d val images", len(train_items), len(val_items))
+    x_train, y_train = load_inputs(train_items), label_ids(train_items)
+    x_val, y_val = load_inputs(val_items), label_ids(val_items)
+    cw = class_weights(y_train, cfg.class_weight_power)
+    log.info("class weights %s", dict(zip(CLASSES, np.round(cw, 2).tolist(), strict=True)))
+
+    model, backbone = build_classifier(cfg.seed)
+    _freeze_batchnorm(model)
+
+    # Stage 1: head on frozen features (computed once: cheap, and a good start for stage 2).
+    t0 = time.monotonic()
+    f_train = _predict(backbone, x_train)
+    head_in = keras.Input((f_train.shape[1],))
+    head_out = keras.layers.Dense(len(CLASSES))(keras.layers.Dropout(0.3)(head_in))
+    head = keras.Model(head_in, head_out)
+    head.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    head.fit(
+        f_train, y_train, sample_weight=cw[y_train], epochs=cfg.head_epochs,
+        batch_size=64, verbose=0, shuffle=True,
+    )
+    model.get_layer("logits").set_weights(head.layers[-1].get_weights())
+    val_pred = _predict(model, x_val).argmax(1)
+    stage1 = {
+        "val_balanced_accuracy": balanced_accuracy(y_val, val_pred),
+        "val_accuracy": float(np.mean(val_pred == y_val)),
+        "seconds": round(time.monotonic() - t0, 1),
+    }
+    log.info("stage 1 (frozen backbone): %s", stage1)
+
+    # Stage 2: fine-tune the upper blocks.
+    _set_trainable_from(backbone, cfg.unfreeze_from_block)
+    steps = max(1, int(np.ceil(len(x_train) / cfg.batch_size)))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        cfg.finetune_lr / 10, decay_steps=steps * cfg.finetune_epochs, warmup_target=cfg.finetune_lr,
+        warmup_steps=steps // 2,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train, cw[y_train]))
+        .shuffle(len(x_train), seed=cfg.seed, reshuffle_each_iteration=True)
+        .map(lambda x, y, w: (augment(x), y, w), num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(cfg.batch_size)
+        .prefetch(2)
+    )
+    history: list[dict[str, float]] = []
+    best_score, best_weights = -1.0, model.get_weights()
+    for epoch in range(cfg.finetune_epochs):
+        t0 = time.monotonic()
+        fit = model.fit(ds, epochs=1, verbose=0)
+        val_pred = _predict(model, x_val).argmax(1)
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(fit.history["loss"][-1]),
+            "val_balanced_accuracy": balanced_accuracy(y_val, val_pred),
+            "val_accuracy": float(np.mean(val_pred == y_val)),
+            "seconds": round(time.monotonic() - t0, 1),
+        }
+        history.append(row)
+        log.info("stage 2 epoch %s", row)
+        score = row["val_balanced_accuracy"] + row["val_accuracy"]
+        if score > best_score:
+            best_score, best_weights = score, model.get_weights()
+        if (time.monotonic() - t_start) / 60 > cfg.max_minutes:
+            log.warning("time budget of %.0f min reached; stopping fine-tuning", cfg.max_minutes)
+            break
+    model.set_weights(best_weights)
+    model.save_weights(cfg.out_dir / "classifier.weights.h5")
+    summary = {
+        "config": {k: str(v) for k, v in asdict(cfg).items()},
+        "n_train": len(train_items),
+        "n_val": len(val_items),
+        "stage1": stage1,
+        "stage2": history,
+        "minutes": round((time.monotonic() - t_start) / 60, 1),
+    }
+    (cfg.out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
