@@ -1,0 +1,168 @@
+"""The shipped model: TFLite network + model card + small numpy heads, loaded once per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ml_worker.inference.errors import ModelUnavailableError
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+from ml_worker.inference.quality import QualityThresholds
+
+CARD_NAME = "model_card.json"
+CARD_SCHEMA = 1
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def model_dir() -> Path:
+    return Path(os.environ.get("SKIN_MODEL_DIR") or DEFAULT_MODEL_DIR)
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Everything fitted after the network: calibration, skin check, unknown detector."""
+
+    temperature: float
+    logit_bias: FloatArray  # (8,) added before temperature; tuned on val for balanced recall
+    skin_mean: FloatArray
+    skin_scale: FloatArray
+    skin_coef: FloatArray
+    skin_intercept: float
+    skin_threshold: float
+    colour_threshold: float
+    ood_center: FloatArray  # (D,)
+    ood_proj: FloatArray  # (D, k) whitening projection: Mahalanobis = |proj^T (f - mu_c)|^2
+    ood_means: FloatArray  # (8, k) class means in whitened space
+    ood_threshold: float
+    quality: QualityThresholds
+
+
+class Network:
+    """A LiteRT interpreter returning (logits, features) for one uint8 image."""
+
+    def __init__(self, tflite_path: Path, num_threads: int) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:  # pragma: no cover - full TensorFlow also ships the interpreter
+            from tensorflow.lite.python.interpreter import Interpreter  # type: ignore[no-redef]
+        try:
+            self._interp = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
+            self._interp.allocate_tensors()
+        except (ValueError, RuntimeError) as e:
+            raise ModelUnavailableError(f"cannot load {tflite_path.name}: {e}") from e
+        inp = self._interp.get_input_details()
+        if len(inp) != 1 or tuple(inp[0]["shape"][1:]) != (INPUT_HEIGHT, INPUT_WIDTH, 3):
+            raise ModelUnavailableError(
+                f"{tflite_path.name} expects input {inp[0]['shape'].tolist()}, this code feeds "
+                f"[1, {INPUT_HEIGHT}, {INPUT_WIDTH}, 3]"
+            )
+        self._input = inp[0]["index"]
+        outs = {int(d["shape"][-1]): d["index"] for d in self._interp.get_output_details()}
+        if len(CLASSES) not in outs or len(outs) != 2:
+            raise ModelUnavailableError(f"{tflite_path.name} has unexpected outputs {list(outs)}")
+        self._logits = outs.pop(len(CLASSES))
+        self._features = next(iter(outs.values()))
+        self._lock = threading.Lock()
+
+    def __call__(self, model_rgb: npt.NDArray[np.uint8]) -> tuple[FloatArray, FloatArray]:
+        x = model_rgb.astype(np.float32)[None]
+        with self._lock:  # one interpreter is not re-entrant
+            self._interp.set_tensor(self._input, x)
+            self._interp.invoke()
+            logits = self._interp.get_tensor(self._logits)[0].copy()
+            features = self._interp.get_tensor(self._features)[0].copy()
+        return logits, features
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    card: dict[str, Any]
+    network: Network
+    heads: Heads
+
+    @property
+    def version(self) -> str:
+        return str(self.card["version"])
+
+    @property
+    def tta_flip(self) -> bool:
+        return bool(self.card.get("tta_flip", False))
+
+
+def load_model(directory: Path | None = None, num_threads: int | None = None) -> LoadedModel:
+    directory = directory or model_dir()
+    card_path = directory / CARD_NAME
+    if not card_path.is_file():
+        raise ModelUnavailableError(
+            f"no model card at {card_path}; set SKIN_MODEL_DIR or run `make train`"
+        )
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelUnavailableError(f"unreadable model card {card_path}: {e}") from e
+    if card.get("schema") != CARD_SCHEMA or tuple(card.get("classes", ())) != CLASSES:
+        raise ModelUnavailableError(
+            f"model card {card_path} (schema {card.get('schema')}) is not compatible with this "
+            f"code (schema {CARD_SCHEMA}, classes {','.join(CLASSES)})"
+        )
+    tflite = directory / card["files"]["tflite"]
+    heads_path = directory / card["files"]["heads"]
+    for p in (tflite, heads_path):
+        if not p.is_file():
+            raise ModelUnavailableError(f"model file {p} is missing")
+    threads = num_threads or int(os.environ.get("SKIN_MODEL_THREADS", "0")) or (os.cpu_count() or 1)
+    network = Network(tflite, num_threads=min(threads, 4))
+    with np.load(heads_path) as z:
+        arr = {k: z[k].astype(np.float32) for k in z.files}
+    cal, thr = card["calibration"], card["thresholds"]
+    heads = Heads(
+        temperature=float(cal["temperature"]),
+        logit_bias=np.asarray(cal["logit_bias"], dtype=np.float32),
+        skin_mean=arr["skin_mean"],
+        skin_scale=arr["skin_scale"],
+        skin_coef=arr["skin_coef"],
+        skin_intercept=float(arr["skin_intercept"].reshape(-1)[0]),
+        skin_threshold=float(thr["skin"]["learned_min"]),
+        colour_threshold=float(thr["skin"]["colour_ratio_min"]),
+        ood_center=arr["ood_center"],
+        ood_proj=arr["ood_proj"],
+        ood_means=arr["ood_means"],
+        ood_threshold=float(thr["unknown"]["score_max"]),
+        quality=QualityThresholds.from_dict(thr["quality"]),
+    )
+    return LoadedModel(card=card, network=network, heads=heads)
+
+
+_cache: dict[int, LoadedModel] = {}
+_cache_lock = threading.Lock()
+
+
+def get_model() -> LoadedModel:
+    """The process-wide model, loaded on first use.
+
+    Keyed by PID so a forked child never reuses an interpreter created in its parent.
+    """
+    pid = os.getpid()
+    model = _cache.get(pid)
+    if model is None:
+        with _cache_lock:
+            model = _cache.get(pid)
+            if model is None:
+                _cache.clear()
+                model = _cache[pid] = load_model()
+    return model
+
+
+def reset_model_cache() -> None:
+    with _cache_lock:
+        _cache.clear()

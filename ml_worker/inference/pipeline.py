@@ -1,0 +1,122 @@
+"""`analyze(image_bytes)`: decode -> quality -> skin -> classify -> unknown, each timed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+
+from ml_worker.inference.decode import decode_image
+from ml_worker.inference.errors import ImageDecodeError
+from ml_worker.inference.model import LoadedModel, get_model
+from ml_worker.inference.preprocess import model_input
+from ml_worker.inference.quality import assess
+from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
+from ml_worker.inference.scoring import calibrated_probabilities, classification, mahalanobis_score
+from ml_worker.inference.skin import colour_skin_ratio, decide, learned_skin_probability
+
+T = TypeVar("T")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.stages: list[StageOutcome] = []
+
+    def run(self, fn: Callable[[], T]) -> tuple[T, float]:
+        t = time.perf_counter()
+        out = fn()
+        return out, (time.perf_counter() - t) * 1000
+
+    def record(self, name: str, ms: float, passed: bool, detail: str = "") -> None:
+        self.stages.append(StageOutcome(name, round(ms, 2), passed, detail))
+
+    @property
+    def total_ms(self) -> float:
+        return round((time.perf_counter() - self.start) * 1000, 2)
+
+
+def analyze(image_bytes: bytes, model: LoadedModel | None = None) -> AnalysisResult:
+    """Run the whole deployed pipeline on untrusted bytes. Never raises for bad images."""
+    model = model or get_model()
+    h = model.heads
+    clock = _Clock()
+
+    t = time.perf_counter()
+    try:
+        decoded = decode_image(image_bytes)
+        x = model_input(decoded.rgb)
+    except ImageDecodeError as e:
+        clock.record("decode", (time.perf_counter() - t) * 1000, False, e.code)
+        return AnalysisResult(
+            status="error", model_version=model.version, stages=tuple(clock.stages),
+            total_ms=clock.total_ms, error=str(e), error_code=e.code,
+        )
+    clock.record("decode", (time.perf_counter() - t) * 1000, True, decoded.format)
+
+    quality, ms = clock.run(lambda: assess(x, decoded.width, decoded.height, h.quality))
+    clock.record("quality", ms, quality.ok, ",".join(r.code for r in quality.reasons))
+    if not quality.ok:
+        return AnalysisResult(
+            status="rejected_quality", model_version=model.version, stages=tuple(clock.stages),
+            total_ms=clock.total_ms, quality=quality,
+            messages=tuple(r.message for r in quality.reasons),
+        )
+
+    def network() -> tuple[np.ndarray, np.ndarray]:
+        logits, feats = model.network(x)
+        if model.tta_flip:
+            logits2, feats2 = model.network(np.ascontiguousarray(x[:, ::-1]))
+            logits, feats = (logits + logits2) / 2, (feats + feats2) / 2
+        return logits, feats
+
+    (logits, feats), net_ms = clock.run(network)
+
+    def skin_check() -> SkinResult:
+        score = learned_skin_probability(
+            feats, h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept
+        )
+        return decide(score, colour_skin_ratio(x), h.skin_threshold, h.colour_threshold)
+
+    skin, ms = clock.run(skin_check)
+    # The network pass serves both the skin check and the classifier; it is timed as its own
+    # stage so the per-stage figures add up.
+    clock.record("network", net_ms, True)
+    clock.record("skin", ms, skin.is_skin)
+    if not skin.is_skin:
+        return AnalysisResult(
+            status="rejected_not_skin", model_version=model.version, stages=tuple(clock.stages),
+            total_ms=clock.total_ms, quality=quality, skin=skin,
+            messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
+        )
+
+    cls, ms = clock.run(
+        lambda: classification(calibrated_probabilities(logits, h.logit_bias, h.temperature))
+    )
+    clock.record("classify", ms, True, cls.predicted)
+
+    score, ms = clock.run(
+        lambda: float(mahalanobis_score(feats, h.ood_center, h.ood_proj, h.ood_means))
+    )
+    unknown = UnknownResult(
+        is_unknown=score > h.ood_threshold, score=round(score, 3), threshold=h.ood_threshold,
+        method="mahalanobis",
+    )
+    clock.record("unknown", ms, not unknown.is_unknown)
+    return AnalysisResult(
+        status="unknown" if unknown.is_unknown else "ok",
+        model_version=model.version,
+        stages=tuple(clock.stages),
+        total_ms=clock.total_ms,
+        quality=quality,
+        skin=skin,
+        classification=cls,
+        unknown=unknown,
+        messages=(
+            ("This does not look like any of the 8 lesion types the model knows.",)
+            if unknown.is_unknown
+            else ()
+        ),
+    )

@@ -1,0 +1,88 @@
+"""What one analysis returns: frozen, JSON-serialisable dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["ok", "rejected_quality", "rejected_not_skin", "unknown", "error"]
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    name: str  # decode | quality | skin | classify | unknown
+    ms: float
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class QualityReason:
+    code: str  # blurry | too_dark | too_bright | overexposed | too_small
+    value: float
+    threshold: float
+    message: str
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    ok: bool
+    reasons: tuple[QualityReason, ...]
+    sharpness: float
+    brightness_p10: float
+    brightness_p90: float
+    clipped_fraction: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class SkinResult:
+    is_skin: bool
+    score: float  # learned probability that this is a photo of skin
+    colour_ratio: float  # share of pixels in the YCrCb skin-colour range
+    threshold: float
+    colour_threshold: float
+
+
+@dataclass(frozen=True)
+class ClassProbability:
+    code: str
+    name: str
+    group: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    probabilities: dict[str, float]  # calibrated, sums to 1
+    top3: tuple[ClassProbability, ...]
+    group_probabilities: dict[str, float]  # benign / pre_malignant / malignant
+    predicted: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class UnknownResult:
+    is_unknown: bool
+    score: float  # higher = less like the 8 known classes
+    threshold: float
+    method: str
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    status: Status
+    model_version: str
+    stages: tuple[StageOutcome, ...]
+    total_ms: float
+    quality: QualityResult | None = None
+    skin: SkinResult | None = None
+    classification: Classification | None = None
+    unknown: UnknownResult | None = None
+    error: str | None = None
+    error_code: str | None = None
+    messages: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,44 @@
+"""Is this a photo of skin? A colour model and a learned check on the network's features."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ml_worker.inference.results import SkinResult
+
+# The classic YCrCb skin box (Chai & Ngan 1999), which the app we replace used alone.
+CR_RANGE = (133, 173)
+CB_RANGE = (77, 127)
+
+
+def colour_skin_ratio(model_rgb: npt.NDArray[np.uint8]) -> float:
+    ycrcb = cv2.cvtColor(model_rgb, cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycrcb[..., 1], ycrcb[..., 2]
+    mask = (cr >= CR_RANGE[0]) & (cr <= CR_RANGE[1]) & (cb >= CB_RANGE[0]) & (cb <= CB_RANGE[1])
+    return float(mask.mean())
+
+
+def learned_skin_probability(
+    features: npt.NDArray[np.float32],
+    mean: npt.NDArray[np.float32],
+    scale: npt.NDArray[np.float32],
+    coef: npt.NDArray[np.float32],
+    intercept: float,
+) -> float:
+    """Logistic regression on standardised pooled features (fitted in training/export.py)."""
+    z = float(((features - mean) / scale) @ coef + intercept)
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+
+
+def decide(score: float, colour_ratio: float, threshold: float, colour_threshold: float) -> SkinResult:
+    # Either signal alone can veto: the network catches skin-coloured objects (fruit, a cat's
+    # nose), the colour model catches the odd feature-space confusion with no skin tones at all.
+    return SkinResult(
+        is_skin=score >= threshold and colour_ratio >= colour_threshold,
+        score=round(score, 4),
+        colour_ratio=round(colour_ratio, 4),
+        threshold=threshold,
+        colour_threshold=colour_threshold,
+    )
