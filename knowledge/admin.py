@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -16,6 +17,7 @@ class DiseaseItemInline(admin.TabularInline):
 
 class DiseaseSourceInline(admin.TabularInline):
     model = DiseaseSource
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     extra = 1
     fields = ("order", "publisher", "title", "url")
 

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from patients.forms import AccountChangeForm, AccountCreationForm
 from patients.models import PatientProfile, User
@@ -20,7 +23,8 @@ class PatientProfileInline(admin.StackedInline):
         "updated_at",
     )
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Profiles come from sign-up, with the patient's own consent.
         return False
 
 
@@ -50,3 +54,9 @@ class AccountAdmin(UserAdmin):
         ),
     )
     inlines = [PatientProfileInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Model | None) -> list[type[InlineModelAdmin]]:
+        # Only patients have a profile, and only sign-up creates one.
+        if obj is None or not getattr(obj, "is_patient", False):
+            return []
+        return list(self.inlines)

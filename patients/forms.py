@@ -22,7 +22,7 @@ class SignupForm(forms.Form):
     sex = forms.ChoiceField(choices=Sex.choices)
     fitzpatrick_type = forms.TypedChoiceField(
         label="Fitzpatrick skin type (optional)",
-        choices=[("", "I don't know")] + FitzpatrickType.choices,
+        choices=[("", "I don't know"), *FitzpatrickType.choices],
         coerce=int,
         empty_value=None,
         required=False,
@@ -71,7 +71,7 @@ class AccountCreationForm(UserCreationForm):
         fields = ("username", "email", "role")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("role") == Role.PATIENT:
             # Patients need a profile with consent, which only sign-up collects.
             self.add_error("role", "Patients sign up themselves; create staff here.")
@@ -86,7 +86,7 @@ class AccountChangeForm(UserChangeForm):
         fields = "__all__"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("role"):
             self.instance.set_role(cleaned["role"])
         return cleaned

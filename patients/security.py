@@ -17,7 +17,7 @@ def lockout_response(
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """What a locked-out client sees: JSON for the API, a page for the web."""
-    status = settings.AXES_HTTP_RESPONSE_CODE
+    status: int = getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": LOCKOUT_MESSAGE}, status=status)
     return render(

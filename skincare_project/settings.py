@@ -283,5 +283,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Axes logs every login at INFO; failures and lockouts still come through as warnings.
+        "axes": {"level": "WARNING"},
     },
 }

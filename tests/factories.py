@@ -1,0 +1,74 @@
+"""factory_boy factories. Passwords are "correct horse battery" unless given."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from knowledge.models import Disease, SeverityGroup, Urgency
+from patients.models import PatientProfile, Role, Sex, User
+
+PASSWORD = "correct horse battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.PATIENT
+    password = PASSWORD
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        password = kwargs.pop("password")
+        user = model_class(*args, **kwargs)
+        # The staff flags must match the role before the first INSERT (a DB constraint).
+        user.set_role(user.role)
+        user.set_password(password)
+        user.save()
+        return user
+
+
+class PatientProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PatientProfile
+
+    user = factory.SubFactory(UserFactory)
+    date_of_birth = dt.date(1990, 3, 14)
+    sex = Sex.FEMALE
+    consent_care = True
+    consent_care_at = factory.LazyFunction(timezone.now)
+
+
+class PatientFactory(UserFactory):
+    """A patient account with its profile."""
+
+    role = Role.PATIENT
+    profile = factory.RelatedFactory(PatientProfileFactory, factory_related_name="user")
+
+
+class DermatologistFactory(UserFactory):
+    role = Role.DERMATOLOGIST
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+
+
+class DiseaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Disease
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"test{n}")
+    name = factory.LazyAttribute(lambda d: f"Test condition {d.code}")
+    summary = "A test entry."
+    severity_group = SeverityGroup.BENIGN
+    urgency = Urgency.ROUTINE
+    when_to_see_doctor = "When it changes."
