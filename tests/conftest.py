@@ -41,26 +41,22 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def alice(db: None) -> User:
-    user: User = PatientFactory(username="alice", first_name="Alice")
-    return user
+    return PatientFactory.create(username="alice", first_name="Alice")
 
 
 @pytest.fixture
 def bob(db: None) -> User:
-    user: User = PatientFactory(username="bob", first_name="Bob")
-    return user
+    return PatientFactory.create(username="bob", first_name="Bob")
 
 
 @pytest.fixture
 def dana(db: None) -> User:
-    user: User = DermatologistFactory(username="dana", first_name="Dana", last_name="Derm")
-    return user
+    return DermatologistFactory.create(username="dana", first_name="Dana", last_name="Derm")
 
 
 @pytest.fixture
 def admin(db: None) -> User:
-    user: User = AdminFactory(username="admin")
-    return user
+    return AdminFactory.create(username="admin")
 
 
 @pytest.fixture

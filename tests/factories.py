@@ -14,7 +14,7 @@ from patients.models import PatientProfile, Role, Sex, User
 PASSWORD = "correct horse battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -27,7 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
         password = kwargs.pop("password")
-        user = model_class(*args, **kwargs)
+        user = model_class(**kwargs)
         # The staff flags must match the role before the first INSERT (a DB constraint).
         user.set_role(user.role)
         user.set_password(password)
@@ -35,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         return user
 
 
-class PatientProfileFactory(factory.django.DjangoModelFactory):
+class PatientProfileFactory(factory.django.DjangoModelFactory[PatientProfile]):
     class Meta:
         model = PatientProfile
 
@@ -61,7 +61,7 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
 
 
-class DiseaseFactory(factory.django.DjangoModelFactory):
+class DiseaseFactory(factory.django.DjangoModelFactory[Disease]):
     class Meta:
         model = Disease
         django_get_or_create = ("code",)

@@ -114,7 +114,7 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(
     response = client.post("/accounts/password_reset/", {"email": alice.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body)
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", str(mail.outbox[0].body))
     assert link is not None
 
     form_page = client.get(link.group(1), follow=True)

@@ -110,7 +110,9 @@ def test_the_s3_backend_builds_a_private_bucket_storage(settings: object) -> Non
 
 
 @pytest.mark.django_db
-def test_uploaded_files_are_not_served_from_any_public_url(client: Client, settings: object) -> None:
+def test_uploaded_files_are_not_served_from_any_public_url(
+    client: Client, settings: object
+) -> None:
     name = default_storage.save("lesions/photo.jpg", ContentFile(b"\xff\xd8 not public"))
     path = Path(default_storage.path(name))
     assert path.is_relative_to(settings.PRIVATE_MEDIA_ROOT)  # type: ignore[attr-defined]
