@@ -60,3 +60,10 @@ def test_the_home_page_gives_administrators_the_admin_links(client: Client, admi
     content = client.get("/").content.decode()
 
     assert 'href="/admin/knowledge/disease/"' in content
+
+
+def test_the_health_check_answers_ok(client: Client) -> None:
+    response = client.get("/healthz/")
+
+    assert response.status_code == 200
+    assert response.content == b"ok"
