@@ -1,0 +1,182 @@
+"""Everything fitted after the network, on `train` (to fit) and `val` (to choose), never `test`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.preprocess import model_input
+from ml_worker.inference.quality import QualityThresholds, measure
+from ml_worker.inference.scoring import calibrated_probabilities, mahalanobis_score
+from ml_worker.inference.skin import colour_skin_ratio
+from ml_worker.metrics import auroc, balanced_accuracy
+
+F = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+N = len(CLASSES)
+
+
+# --- calibration -------------------------------------------------------------------------
+
+
+def fit_logit_adjustment(logits: F, y: I64, prior: npt.NDArray[np.float64]) -> tuple[float, F]:
+    """One-parameter logit adjustment (Menon et al. 2021): bias = -tau * log(prior).
+
+    tau is chosen on val for balanced accuracy + accuracy; a single parameter cannot overfit
+    the 15-sample classes of val the way eight free biases would.
+    """
+    best = (-1.0, 0.0)
+    for tau in np.linspace(0.0, 1.5, 31):
+        pred = (logits - tau * np.log(prior)).argmax(1)
+        score = balanced_accuracy(y, pred, N) + float(np.mean(pred == y))
+        if score > best[0] + 1e-9:
+            best = (score, float(tau))
+    tau = best[1]
+    return tau, (-tau * np.log(prior)).astype(np.float32)
+
+
+def fit_temperature(logits: F, y: I64, bias: F) -> float:
+    """Temperature minimising validation NLL (Guo et al. 2017), by a fine 1-D search."""
+    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 200))
+    nll = [
+        -float(np.mean(np.log(calibrated_probabilities(logits, bias, t)[np.arange(len(y)), y] + 1e-12)))
+        for t in grid
+    ]
+    return float(grid[int(np.argmin(nll))])
+
+
+# --- unknown detector --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mahalanobis:
+    center: F
+    proj: F
+    means: F
+    shrinkage: float
+    components: int
+
+    def score(self, feats: F) -> npt.NDArray[np.float64]:
+        return mahalanobis_score(feats, self.center, self.proj, self.means)
+
+
+def fit_mahalanobis(
+    feats: F, y: I64, classes: list[int], shrinkage: float, components: int
+) -> Mahalanobis:
+    center = feats.mean(0)
+    x = feats - center
+    means = np.stack([x[y == c].mean(0) for c in classes])
+    resid = np.concatenate([x[y == c] - means[i] for i, c in enumerate(classes)])
+    cov = resid.T @ resid / len(resid)
+    cov = (1 - shrinkage) * cov + shrinkage * np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
+    evals, evecs = np.linalg.eigh(cov)
+    top = np.argsort(evals)[::-1][:components]
+    proj = (evecs[:, top] / np.sqrt(evals[top])).astype(np.float32)
+    return Mahalanobis(center.astype(np.float32), proj, (means @ proj).astype(np.float32),
+                       shrinkage, components)
+
+
+def choose_mahalanobis(
+    train_f: F, train_y: I64, val_known: F, val_other: F
+) -> tuple[Mahalanobis, float, list[dict[str, float]]]:
+    """Pick shrinkage and dimensionality by val AUROC (ham val vs skin_other val)."""
+    trials: list[dict[str, float]] = []
+    best: tuple[float, Mahalanobis | None] = (-1.0, None)
+    for shrink in (0.01, 0.1, 0.5):
+        for k in (64, 256, train_f.shape[1]):
+            present = [c for c in range(N) if np.any(train_y == c)]
+            m = fit_mahalanobis(train_f, train_y, present, shrink, min(k, train_f.shape[1]))
+            scores = np.concatenate([m.score(val_known), m.score(val_other)])
+            pos = np.r_[np.zeros(len(val_known), bool), np.ones(len(val_other), bool)]
+            a = auroc(scores, pos) or 0.0
+            trials.append({"shrinkage": shrink, "components": k, "val_auroc": a})
+            if a > best[0]:
+                best = (a, m)
+    assert best[1] is not None
+    return best[1], best[0], trials
+
+
+def youden_threshold(neg: npt.NDArray[np.float64], pos: npt.NDArray[np.float64]) -> float:
+    """Threshold maximising TPR - FPR; a score above it is called positive."""
+    cands = np.unique(np.concatenate([neg, pos]))
+    best_t, best_j = float(cands[-1]), -1.0
+    for t in cands:
+        j = float(np.mean(pos > t) - np.mean(neg > t))
+        if j > best_j:
+            best_t, best_j = float(t), j
+    return best_t
+
+
+# --- skin check ----------------------------------------------------------------------------
+
+
+def degrade_like_thumbnail(img: U8, side: int = 30) -> U8:
+    """Shrink to a thumbnail and back, so blur is no shortcut to "not skin" in training."""
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (side, max(1, round(side * h / w))), interpolation=cv2.INTER_AREA)
+    return model_input(small)
+
+
+@dataclass(frozen=True)
+class SkinModel:
+    mean: F
+    scale: F
+    coef: F
+    intercept: float
+
+    def prob(self, feats: F) -> npt.NDArray[np.float64]:
+        z = ((feats - self.mean) / self.scale) @ self.coef + self.intercept
+        return np.asarray(1 / (1 + np.exp(-np.clip(z, -50, 50))))
+
+
+def fit_skin(pos: F, neg: F, seed: int) -> SkinModel:
+    x = np.concatenate([pos, neg])
+    y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    lr = LogisticRegression(C=0.05, class_weight="balanced", max_iter=2000, random_state=seed)
+    lr.fit((x - mean) / scale, y)
+    return SkinModel(mean.astype(np.float32), scale.astype(np.float32),
+                     lr.coef_[0].astype(np.float32), float(lr.intercept_[0]))
+
+
+def colour_ratios(images: U8) -> npt.NDArray[np.float64]:
+    return np.array([colour_skin_ratio(im) for im in images])
+
+
+# --- quality -----------------------------------------------------------------------------
+
+
+def quality_measures(images: U8) -> npt.NDArray[np.float64]:
+    return np.array([measure(im) for im in images])  # columns: sharpness, p10, p90, clipped
+
+
+def fit_quality(val_measures: npt.NDArray[np.float64], flag_rate: float = 0.005) -> QualityThresholds:
+    """Thresholds that flag about `flag_rate` of good val photos per reason, at most."""
+    q = 100 * flag_rate
+    d = QualityThresholds()
+    sharp, p10, p90, clipped = val_measures.T
+    return QualityThresholds(
+        min_short_side=d.min_short_side,
+        min_sharpness=round(float(min(np.percentile(sharp, q), 60.0)), 2),
+        max_dark_p90=round(float(min(np.percentile(p90, q), d.max_dark_p90)), 1),
+        min_bright_p10=round(float(max(np.percentile(p10, 100 - q), d.min_bright_p10)), 1),
+        max_clipped=round(float(max(np.percentile(clipped, 100 - q), d.max_clipped)), 3),
+    )
+
+
+def as_jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        elif isinstance(v, np.ndarray):
+            v = v.tolist()
+        out[k] = v
+    return out
