@@ -1,0 +1,93 @@
+"""Evaluation report: metrics.json, predictions.csv, confusion matrix and reliability PNGs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.results import AnalysisResult
+from ml_worker.metrics import reliability
+
+
+def write_report(
+    out: Path, rows: list[dict[str, str]], results: list[AnalysisResult], metrics: dict[str, Any]
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with open(out / "predictions.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "label", "status", "predicted", "confidence", "unknown_score",
+                    "skin_score", "quality_reasons", "total_ms"])
+        for row, r in zip(rows, results, strict=True):
+            c = r.classification
+            w.writerow([
+                row["image"], row["label"], r.status, c.predicted if c else "",
+                c.confidence if c else "", r.unknown.score if r.unknown else "",
+                r.skin.score if r.skin else "",
+                "|".join(q.code for q in r.quality.reasons) if r.quality else "", r.total_ms,
+            ])
+
+    lines = [f"# Evaluation of model {metrics.get('model_version')}", "",
+             "| metric | value |", "|---|---|"]
+    for k, v in metrics.items():
+        if k in ("confusion_matrix", "recall", "n_by_label", "quality_reasons", "status_counts"):
+            continue
+        lines.append(f"| {k} | {v} |")
+    lines += ["", "Per-class recall: " + json.dumps(metrics.get("recall")),
+              "", "Rows by label: " + json.dumps(metrics.get("n_by_label")),
+              "", "Statuses: " + json.dumps(metrics.get("status_counts")), ""]
+
+    cm = metrics.get("confusion_matrix")
+    if cm:
+        m = np.array(cm, dtype=float)
+        norm = m / np.maximum(m.sum(1, keepdims=True), 1)
+        fig, ax = plt.subplots(figsize=(8, 6.5))
+        ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        cols = [*CLASSES, "rejected"]
+        ax.set_xticks(range(len(cols)), cols, rotation=45)
+        ax.set_yticks(range(len(CLASSES)), CLASSES)
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                if m[i, j]:
+                    ax.text(j, i, f"{int(m[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center",
+                            fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
+        ax.set_xlabel("predicted (rejected = any gate or unknown)")
+        ax.set_ylabel("true")
+        ax.set_title(f"Confusion matrix, balanced accuracy {metrics.get('balanced_accuracy')}")
+        fig.tight_layout()
+        fig.savefig(out / "confusion_matrix.png", dpi=110)
+        plt.close(fig)
+        lines += ["![confusion matrix](confusion_matrix.png)", ""]
+
+    answered = [(r.classification, row["label"]) for r, row in zip(results, rows, strict=True)
+                if r.classification is not None and row["label"] in CLASSES]
+    if answered:
+        conf = np.array([c.confidence for c, _ in answered])
+        corr = np.array([c.predicted == lab for c, lab in answered])
+        ece, bins = reliability(conf, corr)
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+        ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+        ax.bar([b["lo"] for b in bins], [b["accuracy"] for b in bins],
+               width=[b["hi"] - b["lo"] for b in bins], align="edge", alpha=0.7,
+               edgecolor="black", label="accuracy in bin")
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o", color="C3",
+                label="mean confidence")
+        ax.set_xlabel("confidence (top-1 probability)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"Reliability, ECE = {ece:.3f}")
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+        fig.savefig(out / "reliability.png", dpi=110)
+        plt.close(fig)
+        lines += ["![reliability diagram](reliability.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
