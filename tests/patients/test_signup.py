@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
 from patients.models import PatientProfile, Role, User
 
@@ -132,3 +133,19 @@ def test_api_registration_cannot_choose_a_role(api_client: APIClient) -> None:
 
     assert response.status_code == 201
     assert User.objects.get(username="alice").role == Role.PATIENT
+
+
+def test_registration_is_rate_limited(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/minute"})
+    statuses = [
+        api_client.post(
+            "/api/v1/auth/register/",
+            register_payload(username=f"user{i}", email=f"user{i}@example.com"),
+            format="json",
+        ).status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [201, 201, 429]
