@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml_worker.inference import ModelUnavailableError, analyze, get_model, load_model
+from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.model import CARD_NAME, LoadedModel, model_dir
+from ml_worker.inference.scoring import calibrated_probabilities, softmax
+from tests.ml_worker.conftest import HAM_IMAGES, read_bytes
+
+
+def test_a_result_has_every_stage_and_serialises_to_json(data_dir: Path, model: LoadedModel) -> None:
+    r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
+    assert r.status in ("ok", "unknown")
+    assert [s.name for s in r.stages] == ["decode", "quality", "network", "skin", "classify", "unknown"]
+    assert all(s.ms >= 0 for s in r.stages)
+    assert r.model_version == json.loads((model_dir() / CARD_NAME).read_text())["version"]
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["classification"]["predicted"] in CLASSES
+
+
+def test_probabilities_are_calibrated_and_consistent(data_dir: Path, model: LoadedModel) -> None:
+    c = analyze(read_bytes(data_dir, HAM_IMAGES["nv"]), model).classification
+    assert c is not None
+    assert sum(c.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(c.group_probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    probs = [p.probability for p in c.top3]
+    assert probs == sorted(probs, reverse=True)
+    assert c.top3[0].code == c.predicted and c.confidence == probs[0]
+    assert c.group_probabilities["malignant"] == pytest.approx(
+        sum(c.probabilities[k] for k in ("mel", "bcc", "scc")), abs=1e-3
+    )
+
+
+def test_temperature_scaling_keeps_the_ranking_and_softens(model: LoadedModel) -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(20, len(CLASSES))) * 4
+    bias = model.heads.logit_bias
+    t = model.heads.temperature
+    assert t > 0
+    p = calibrated_probabilities(logits, bias, t)
+    assert np.array_equal(p.argmax(1), (logits + bias).argmax(1))
+    assert np.all(calibrated_probabilities(logits, bias, t * 2).max(1) <= p.max(1) + 1e-12)
+    assert np.allclose(softmax(logits).sum(1), 1)
+
+
+def test_bad_bytes_give_an_error_result_not_an_exception(model: LoadedModel) -> None:
+    r = analyze(b"definitely not an image", model)
+    assert r.status == "error" and r.error_code == "unsupported_format"
+    assert r.classification is None and r.error
+
+
+def test_the_model_is_loaded_once_per_process() -> None:
+    assert get_model() is get_model()
+
+
+def test_a_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="no model card"):
+        load_model(tmp_path)
+
+
+def test_an_incompatible_model_card_is_a_clear_error(tmp_path: Path) -> None:
+    card = json.loads((model_dir() / CARD_NAME).read_text())
+    card["classes"] = ["a", "b"]
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    with pytest.raises(ModelUnavailableError, match="not compatible"):
+        load_model(tmp_path)
+
+
+def test_a_missing_tflite_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / CARD_NAME).write_text((model_dir() / CARD_NAME).read_text())
+    with pytest.raises(ModelUnavailableError, match="missing"):
+        load_model(tmp_path)

@@ -1,0 +1,60 @@
+"""Training code on a handful of real images; CI never trains the full model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml_worker.training.torch_weights import lite0_weights_path, load_state_dict
+
+CAT_CLASSES = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+CUP_CLASSES = {504, 967, 968}  # coffee mug, espresso, cup
+
+
+def test_the_torch_state_dict_is_read_without_torch() -> None:
+    sd = load_state_dict(lite0_weights_path())
+    assert len(sd) == 296
+    n_params = sum(v.size for k, v in sd.items() if not k.endswith("num_batches_tracked"))
+    assert abs(n_params - 4_690_000) < 10_000
+    assert sd["_conv_stem.weight"].shape == (32, 3, 3, 3)
+    assert sd["_fc.weight"].dtype == np.float32
+
+
+@pytest.mark.slow
+def test_the_ported_imagenet_classifier_knows_cats_and_coffee() -> None:
+    from PIL import Image
+    from skimage import data
+
+    from ml_worker.training.efficientnet_lite import (
+        build_imagenet_classifier,
+        load_imagenet_weights,
+    )
+
+    model = build_imagenet_classifier((224, 224, 3))
+    assert load_imagenet_weights(model) == 247
+    for name, expected in (("chelsea", CAT_CLASSES), ("coffee", CUP_CLASSES)):
+        img = Image.fromarray(getattr(data, name)()).resize((224, 224), Image.BILINEAR)
+        logits = np.asarray(model(np.asarray(img, np.float32)[None], training=False))[0]
+        top5 = set(np.argsort(-logits)[:5].tolist())
+        assert int(np.argmax(logits)) in expected, (name, top5)
+
+
+@pytest.mark.slow
+def test_one_step_of_training_then_export_gives_a_loadable_model(tmp_path: Path) -> None:
+    from ml_worker.inference import analyze, load_model
+    from ml_worker.training.export import export_all
+    from ml_worker.training.train import TrainConfig, train
+    from tests.ml_worker.conftest import DATA, HAM_IMAGES
+
+    summary = train(TrainConfig(out_dir=tmp_path / "run", head_epochs=1, finetune_epochs=1,
+                                limit=12, batch_size=4))
+    assert summary["n_train"] == 12 and len(summary["stage2"]) == 1
+    assert (tmp_path / "run" / "classifier.weights.h5").is_file()
+    card = export_all(tmp_path / "run", limit=12, model_dir=tmp_path / "model")
+    assert json.loads((tmp_path / "model" / "model_card.json").read_text())["version"] == card["version"]
+    model = load_model(tmp_path / "model")
+    result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
+    assert result.status != "error"
