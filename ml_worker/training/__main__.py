@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
-    p.add_argument("--stage", choices=["all", "train", "export"], default="all")
+    p.add_argument("--stage", choices=["all", "train", "export", "card"], default="all")
     p.add_argument("--finetune-epochs", type=int, default=8)
     p.add_argument("--unfreeze-from-block", type=int, default=4)
     p.add_argument("--max-minutes", type=float, default=60.0)
@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from ml_worker.training.export import export_all
 
         export_all(args.out, limit=args.limit)
+    if args.stage in ("all", "card") and not args.limit:
+        from ml_worker.training.card import evaluate_and_write_card
+
+        evaluate_and_write_card()
     return 0
 
 
