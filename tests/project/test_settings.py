@@ -122,7 +122,7 @@ def test_uploaded_files_are_not_served_from_any_public_url(
         assert client.get(url).status_code == 404
 
 
-def test_data_and_model_directories_are_configurable(settings: object) -> None:
+def test_data_and_model_directories_default_to_the_shared_layout() -> None:
     import skincare_project.settings as project_settings
 
     assert project_settings.SKIN_MODEL_DIR == ROOT / "ml_worker" / "models"
