@@ -125,6 +125,10 @@ def test_uploaded_files_are_not_served_from_any_public_url(
 def test_data_and_model_directories_default_to_the_shared_layout() -> None:
     import skincare_project.settings as project_settings
 
-    assert project_settings.SKIN_MODEL_DIR == ROOT / "ml_worker" / "models"
-    if "SKIN_DATA_DIR" not in os.environ:
-        assert project_settings.SKIN_DATA_DIR == ROOT.parent / "shared" / "data"
+    defaults = {
+        "SKIN_MODEL_DIR": ROOT / "ml_worker" / "models",
+        "SKIN_DATA_DIR": ROOT.parent / "shared" / "data",
+    }
+    for name, default in defaults.items():
+        expected = Path(os.environ[name]) if name in os.environ else default
+        assert getattr(project_settings, name) == expected
