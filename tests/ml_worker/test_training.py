@@ -58,3 +58,18 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(tmp_path: Path)
     model = load_model(tmp_path / "model")
     result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
+
+
+@pytest.mark.slow
+def test_the_port_matches_the_pytorch_reference_where_torch_is_installed() -> None:
+    # Dev-only: torch is not a project dependency (see ml_worker/training/compare_torch.py).
+    pytest.importorskip("torch")
+    pytest.importorskip("efficientnet_lite_pytorch")
+    from ml_worker.training.compare_torch import compare
+
+    result = compare()
+    for key, value in result.items():
+        if key.endswith("max_abs_logit_diff"):
+            assert value < 1e-3, (key, value)
+        else:
+            assert value == 1.0, key
