@@ -33,7 +33,7 @@ def _photo(width: int, height: int) -> bytes:
 
     src = data_dir() / "ham10000" / "images" / "ISIC_0024310.jpg"
     with Image.open(src) as im:
-        big = im.convert("RGB").resize((width, height), Image.BICUBIC)
+        big = im.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
     buf = io.BytesIO()
     big.save(buf, format="JPEG", quality=90)
     return buf.getvalue()
@@ -41,7 +41,10 @@ def _photo(width: int, height: int) -> bytes:
 
 def _pct(xs: list[float]) -> dict[str, float]:
     a = np.array(xs)
-    return {"p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2)}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 2),
+        "p95": round(float(np.percentile(a, 95)), 2),
+    }
 
 
 def pipeline_part(runs: int) -> dict[str, Any]:
@@ -51,8 +54,11 @@ def pipeline_part(runs: int) -> dict[str, Any]:
     t = time.perf_counter()
     model = get_model()
     load_ms = (time.perf_counter() - t) * 1000
-    out: dict[str, Any] = {"model_version": model.version, "load_ms": round(load_ms, 1),
-                           "tta_flip": model.tta_flip}
+    out: dict[str, Any] = {
+        "model_version": model.version,
+        "load_ms": round(load_ms, 1),
+        "tta_flip": model.tta_flip,
+    }
     for label, (w, h) in {"600x450": (600, 450), "4000x3000": (4000, 3000)}.items():
         data = _photo(w, h)
         for _ in range(5):
@@ -65,8 +71,11 @@ def pipeline_part(runs: int) -> dict[str, Any]:
             totals.append(r.total_ms)
             for s in r.stages:
                 stages.setdefault(s.name, []).append(s.ms)
-        out[label] = {"bytes": len(data), "total": _pct(totals),
-                      "stages": {k: _pct(v) for k, v in stages.items()}}
+        out[label] = {
+            "bytes": len(data),
+            "total": _pct(totals),
+            "stages": {k: _pct(v) for k, v in stages.items()},
+        }
     # The network alone, one forward pass (the classifier figure of the issue).
     x = model_input(np.zeros((450, 600, 3), np.uint8) + 128)
     times = []
@@ -95,7 +104,10 @@ def keras_part(runs: int) -> dict[str, Any]:
     x = tf.constant(np.full((1, INPUT_HEIGHT, INPUT_WIDTH, 3), 128, np.float32))
     fn = tf.function(lambda t: model(t, training=False))
     res: dict[str, Any] = {}
-    for name, call in (("keras_eager", lambda: model(x, training=False)), ("keras_tf_function", lambda: fn(x))):
+    for name, call in (
+        ("keras_eager", lambda: model(x, training=False)),
+        ("keras_tf_function", lambda: fn(x)),
+    ):
         for _ in range(5):
             call()
         times = []
@@ -110,7 +122,10 @@ def keras_part(runs: int) -> dict[str, Any]:
 def _sub(part: str, runs: int) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "ml_worker.bench", "--part", part, "--runs", str(runs)],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -127,12 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.part == "keras":
         print(json.dumps(keras_part(args.runs)))
         return 0
-    res = {"cpu_count": os.cpu_count(), "pipeline": _sub("pipeline", args.runs),
-           "keras": _sub("keras", args.runs)}
-    lite = res["pipeline"]["network_single_pass"]["p50"]
-    res["keras_over_litert_p50"] = {
-        k: round(v["p50"] / lite, 1) for k, v in res["keras"].items()
+    res: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "pipeline": _sub("pipeline", args.runs),
+        "keras": _sub("keras", args.runs),
     }
+    lite = res["pipeline"]["network_single_pass"]["p50"]
+    res["keras_over_litert_p50"] = {k: round(v["p50"] / lite, 1) for k, v in res["keras"].items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")
     pl = res["pipeline"]
@@ -143,11 +159,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size:<12}{stage:<10}{v['p50']:>8.2f}{v['p95']:>8.2f}")
         tot = pl[size]["total"]
         print(f"{size:<12}{'TOTAL':<10}{tot['p50']:>8.2f}{tot['p95']:>8.2f}")
-    print(f"network single pass (LiteRT) p50 {lite} ms; Keras: "
-          + ", ".join(f"{k} {v['p50']} ms ({res['keras_over_litert_p50'][k]}x)"
-                      for k, v in res["keras"].items()))
-    print(f"worker RSS with model loaded: {pl['worker_rss_mb']} MB "
-          f"(TensorFlow imported: {pl['tensorflow_imported']})")
+    print(
+        f"network single pass (LiteRT) p50 {lite} ms; Keras: "
+        + ", ".join(
+            f"{k} {v['p50']} ms ({res['keras_over_litert_p50'][k]}x)"
+            for k, v in res["keras"].items()
+        )
+    )
+    print(
+        f"worker RSS with model loaded: {pl['worker_rss_mb']} MB "
+        f"(TensorFlow imported: {pl['tensorflow_imported']})"
+    )
     print(json.dumps(res))
     return 0
 

@@ -91,16 +91,23 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
         out["accuracy"] = round(float(np.mean(pred == y)), 4)
         out["balanced_accuracy"] = _none_if_nan(balanced_accuracy(y, pred, n_cls))
         out["recall"] = {
-            c: _none_if_nan(r) for c, r in zip(CLASSES, per_class_recall(y, pred, n_cls), strict=True)
+            c: _none_if_nan(r)
+            for c, r in zip(CLASSES, per_class_recall(y, pred, n_cls), strict=True)
         }
         out["macro_f1"] = _none_if_nan(macro_f1(y, pred, n_cls))
         probs = [results[i].classification for i in known]
-        has = np.array([p is not None and results[i].status == "ok" for p, i in zip(probs, known, strict=True)])
+        has = np.array(
+            [p is not None and results[i].status == "ok" for p, i in zip(probs, known, strict=True)]
+        )
         answered = [p for p in probs if p is not None]
         if answered:
             conf = np.array([p.confidence for p in answered])
             corr = np.array(
-                [p.predicted == labels[i] for p, i in zip(probs, known, strict=True) if p is not None]
+                [
+                    p.predicted == labels[i]
+                    for p, i in zip(probs, known, strict=True)
+                    if p is not None
+                ]
             )
             out["ece"] = _none_if_nan(reliability(conf, corr)[0])
         else:
@@ -120,8 +127,15 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
             out[key] = _none_if_nan(auroc(s, pos))
         out["confusion_matrix"] = confusion_matrix(y, pred, n_cls).tolist()
     else:
-        for k in ("accuracy", "balanced_accuracy", "recall", "macro_f1", "ece", "mel_auc",
-                  "malignant_auc"):
+        for k in (
+            "accuracy",
+            "balanced_accuracy",
+            "recall",
+            "macro_f1",
+            "ece",
+            "mel_auc",
+            "malignant_auc",
+        ):
             out[k] = None
 
     def unknown_score(i: int) -> float:
@@ -163,8 +177,12 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
         else None
     )
     out["quality_reasons"] = dict(
-        Counter(q.code for r in results if r.quality is not None and not r.quality.ok
-                for q in r.quality.reasons)
+        Counter(
+            q.code
+            for r in results
+            if r.quality is not None and not r.quality.ok
+            for q in r.quality.reasons
+        )
     )
     out["status_counts"] = dict(Counter(r.status for r in results))
     total = np.array([r.total_ms for r in results])
@@ -190,13 +208,19 @@ def evaluate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ml_worker.evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m ml_worker.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("manifest", type=Path)
     p.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE")
     p.add_argument("--report", type=Path, help="write metrics, predictions and PNG plots here")
-    p.add_argument("--no-quality-gate", action="store_true",
-                   help="measure quality but do not stop on it (to test the skin check alone)")
+    p.add_argument(
+        "--no-quality-gate",
+        action="store_true",
+        help="measure quality but do not stop on it (to test the skin check alone)",
+    )
     p.add_argument("--limit", type=int)
     args = p.parse_args(argv)
     if not args.manifest.is_file():

@@ -72,6 +72,13 @@ def reliability(
             continue
         acc, conf = float(correct[sel].mean()), float(confidence[sel].mean())
         ece += sel.mean() * abs(acc - conf)
-        bins.append({"lo": float(lo), "hi": float(hi), "n": int(sel.sum()), "accuracy": acc,
-                     "confidence": conf})
+        bins.append(
+            {
+                "lo": float(lo),
+                "hi": float(hi),
+                "n": int(sel.sum()),
+                "accuracy": acc,
+                "confidence": conf,
+            }
+        )
     return float(ece), bins

@@ -26,26 +26,54 @@ def write_report(
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     with open(out / "predictions.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["image", "label", "status", "predicted", "confidence", "unknown_score",
-                    "skin_score", "quality_reasons", "total_ms"])
+        w.writerow(
+            [
+                "image",
+                "label",
+                "status",
+                "predicted",
+                "confidence",
+                "unknown_score",
+                "skin_score",
+                "quality_reasons",
+                "total_ms",
+            ]
+        )
         for row, r in zip(rows, results, strict=True):
             c = r.classification
-            w.writerow([
-                row["image"], row["label"], r.status, c.predicted if c else "",
-                c.confidence if c else "", r.unknown.score if r.unknown else "",
-                r.skin.score if r.skin else "",
-                "|".join(q.code for q in r.quality.reasons) if r.quality else "", r.total_ms,
-            ])
+            w.writerow(
+                [
+                    row["image"],
+                    row["label"],
+                    r.status,
+                    c.predicted if c else "",
+                    c.confidence if c else "",
+                    r.unknown.score if r.unknown else "",
+                    r.skin.score if r.skin else "",
+                    "|".join(q.code for q in r.quality.reasons) if r.quality else "",
+                    r.total_ms,
+                ]
+            )
 
-    lines = [f"# Evaluation of model {metrics.get('model_version')}", "",
-             "| metric | value |", "|---|---|"]
+    lines = [
+        f"# Evaluation of model {metrics.get('model_version')}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
     for k, v in metrics.items():
         if k in ("confusion_matrix", "recall", "n_by_label", "quality_reasons", "status_counts"):
             continue
         lines.append(f"| {k} | {v} |")
-    lines += ["", "Per-class recall: " + json.dumps(metrics.get("recall")),
-              "", "Rows by label: " + json.dumps(metrics.get("n_by_label")),
-              "", "Statuses: " + json.dumps(metrics.get("status_counts")), ""]
+    lines += [
+        "",
+        "Per-class recall: " + json.dumps(metrics.get("recall")),
+        "",
+        "Rows by label: " + json.dumps(metrics.get("n_by_label")),
+        "",
+        "Statuses: " + json.dumps(metrics.get("status_counts")),
+        "",
+    ]
 
     cm = metrics.get("confusion_matrix")
     if cm:
@@ -59,8 +87,15 @@ def write_report(
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
                 if m[i, j]:
-                    ax.text(j, i, f"{int(m[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center",
-                            fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{int(m[i, j])}\n{norm[i, j]:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
         ax.set_xlabel("predicted (rejected = any gate or unknown)")
         ax.set_ylabel("true")
         ax.set_title(f"Confusion matrix, balanced accuracy {metrics.get('balanced_accuracy')}")
@@ -69,19 +104,33 @@ def write_report(
         plt.close(fig)
         lines += ["![confusion matrix](confusion_matrix.png)", ""]
 
-    answered = [(r.classification, row["label"]) for r, row in zip(results, rows, strict=True)
-                if r.classification is not None and row["label"] in CLASSES]
+    answered = [
+        (r.classification, row["label"])
+        for r, row in zip(results, rows, strict=True)
+        if r.classification is not None and row["label"] in CLASSES
+    ]
     if answered:
         conf = np.array([c.confidence for c, _ in answered])
         corr = np.array([c.predicted == lab for c, lab in answered])
         ece, bins = reliability(conf, corr)
         fig, ax = plt.subplots(figsize=(5.5, 5))
         ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-        ax.bar([b["lo"] for b in bins], [b["accuracy"] for b in bins],
-               width=[b["hi"] - b["lo"] for b in bins], align="edge", alpha=0.7,
-               edgecolor="black", label="accuracy in bin")
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o", color="C3",
-                label="mean confidence")
+        ax.bar(
+            [b["lo"] for b in bins],
+            [b["accuracy"] for b in bins],
+            width=[b["hi"] - b["lo"] for b in bins],
+            align="edge",
+            alpha=0.7,
+            edgecolor="black",
+            label="accuracy in bin",
+        )
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            "o",
+            color="C3",
+            label="mean confidence",
+        )
         ax.set_xlabel("confidence (top-1 probability)")
         ax.set_ylabel("accuracy")
         ax.set_title(f"Reliability, ECE = {ece:.3f}")

@@ -60,7 +60,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=[fmt])
+            im: Image.Image = Image.open(io.BytesIO(data), formats=[fmt])
             # The header is read; nothing is decoded yet, so a bomb costs nothing here.
             if im.width * im.height > max_pixels:
                 raise ImageTooLargeError(
@@ -76,7 +76,9 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
             im = ImageOps.exif_transpose(im)
             if im.mode != "RGB":
                 # Drop alpha by compositing on white, as a viewer would show it.
-                if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                if im.mode in ("RGBA", "LA", "PA") or (
+                    im.mode == "P" and "transparency" in im.info
+                ):
                     rgba = im.convert("RGBA")
                     bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                     im = Image.alpha_composite(bg, rgba)

@@ -54,7 +54,7 @@ class Network:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:  # pragma: no cover - full TensorFlow also ships the interpreter
-            from tensorflow.lite.python.interpreter import Interpreter  # type: ignore[no-redef]
+            from tensorflow.lite.python.interpreter import Interpreter  # noqa: F401
         try:
             self._interp = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
             self._interp.allocate_tensors()

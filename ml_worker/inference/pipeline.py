@@ -57,8 +57,12 @@ def analyze(
     except ImageDecodeError as e:
         clock.record("decode", (time.perf_counter() - t) * 1000, False, e.code)
         return AnalysisResult(
-            status="error", model_version=model.version, stages=tuple(clock.stages),
-            total_ms=clock.total_ms, error=str(e), error_code=e.code,
+            status="error",
+            model_version=model.version,
+            stages=tuple(clock.stages),
+            total_ms=clock.total_ms,
+            error=str(e),
+            error_code=e.code,
         )
     clock.record("decode", (time.perf_counter() - t) * 1000, True, decoded.format)
 
@@ -66,8 +70,11 @@ def analyze(
     clock.record("quality", ms, quality.ok, ",".join(r.code for r in quality.reasons))
     if not quality.ok and quality_gate:
         return AnalysisResult(
-            status="rejected_quality", model_version=model.version, stages=tuple(clock.stages),
-            total_ms=clock.total_ms, quality=quality,
+            status="rejected_quality",
+            model_version=model.version,
+            stages=tuple(clock.stages),
+            total_ms=clock.total_ms,
+            quality=quality,
             messages=tuple(r.message for r in quality.reasons),
         )
 
@@ -75,7 +82,8 @@ def analyze(
         logits, feats = model.network(x)
         if model.tta_flip:
             logits2, feats2 = model.network(np.ascontiguousarray(x[:, ::-1]))
-            logits, feats = (logits + logits2) / 2, (feats + feats2) / 2
+            logits = ((logits + logits2) / 2).astype(np.float32)
+            feats = ((feats + feats2) / 2).astype(np.float32)
         return logits, feats
 
     (logits, feats), net_ms = clock.run(network)
@@ -93,8 +101,12 @@ def analyze(
     clock.record("skin", ms, skin.is_skin)
     if not skin.is_skin:
         return AnalysisResult(
-            status="rejected_not_skin", model_version=model.version, stages=tuple(clock.stages),
-            total_ms=clock.total_ms, quality=quality, skin=skin,
+            status="rejected_not_skin",
+            model_version=model.version,
+            stages=tuple(clock.stages),
+            total_ms=clock.total_ms,
+            quality=quality,
+            skin=skin,
             messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
         )
 
@@ -107,7 +119,9 @@ def analyze(
         lambda: float(mahalanobis_score(feats, h.ood_center, h.ood_proj, h.ood_means))
     )
     unknown = UnknownResult(
-        is_unknown=score > h.ood_threshold, score=round(score, 3), threshold=h.ood_threshold,
+        is_unknown=score > h.ood_threshold,
+        score=round(score, 3),
+        threshold=h.ood_threshold,
         method="mahalanobis",
     )
     clock.record("unknown", ms, not unknown.is_unknown)

@@ -20,7 +20,9 @@ def to_landscape(rgb: RGBImage) -> RGBImage:
     return rgb
 
 
-def center_crop_to_aspect(rgb: RGBImage, height: int = INPUT_HEIGHT, width: int = INPUT_WIDTH) -> RGBImage:
+def center_crop_to_aspect(
+    rgb: RGBImage, height: int = INPUT_HEIGHT, width: int = INPUT_WIDTH
+) -> RGBImage:
     h, w = rgb.shape[:2]
     target = width / height
     if w / h > target:  # too wide

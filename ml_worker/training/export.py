@@ -66,7 +66,8 @@ def run_network(
         lo, fe = net(im)
         if tta:
             lo2, fe2 = net(np.ascontiguousarray(im[:, ::-1]))
-            lo, fe = (lo + lo2) / 2, (fe + fe2) / 2
+            lo = ((lo + lo2) / 2).astype(np.float32)
+            fe = ((fe + fe2) / 2).astype(np.float32)
         logits.append(lo)
         feats.append(fe)
     return np.stack(logits), np.stack(feats)
@@ -77,7 +78,9 @@ def _subset(items: list[Item], split: str, limit: int | None) -> list[Item]:
     return out[:limit] if limit else out
 
 
-def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR) -> dict[str, Any]:
+def export_all(
+    train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR
+) -> dict[str, Any]:
     t0 = time.monotonic()
     model, _ = build_classifier(seed=0)
     model.load_weights(train_dir / "classifier.weights.h5")
@@ -138,7 +141,9 @@ def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFA
     rng = np.random.default_rng(0)
     pick = rng.choice(len(x_tr), min(len(x_tr), 2500), replace=False)
     _, f_oth_tr = run_network(net, x_oth_tr, tta)
-    thumbs = np.stack([fh.degrade_like_thumbnail(im) for im in np.concatenate([x_tr[pick[:800]], x_oth_tr])])
+    thumbs = np.stack(
+        [fh.degrade_like_thumbnail(im) for im in np.concatenate([x_tr[pick[:800]], x_oth_tr])]
+    )
     _, f_thumbs = run_network(net, thumbs, tta)
     _, f_ns_tr = run_network(net, x_ns_tr, tta)
     _, f_ns_va = run_network(net, x_ns_va, tta)
@@ -149,8 +154,12 @@ def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFA
     colour_va = fh.colour_ratios(np.concatenate([x_va, x_oth_va]))
     colour_threshold = float(np.percentile(colour_va, 0.25))
     ns_rejected_va = float(np.mean(skin.prob(f_ns_va) < skin_threshold))
-    log.info("skin check: threshold %.3f, colour %.3f, val non-skin rejected %.4f",
-             skin_threshold, colour_threshold, ns_rejected_va)
+    log.info(
+        "skin check: threshold %.3f, colour %.3f, val non-skin rejected %.4f",
+        skin_threshold,
+        colour_threshold,
+        ns_rejected_va,
+    )
 
     quality = fh.fit_quality(fh.quality_measures(x_va))
     log.info("quality thresholds %s", quality)
@@ -160,9 +169,13 @@ def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFA
     (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
     np.savez(
         model_dir / HEADS_NAME,
-        skin_mean=skin.mean, skin_scale=skin.scale, skin_coef=skin.coef,
+        skin_mean=skin.mean,
+        skin_scale=skin.scale,
+        skin_coef=skin.coef,
         skin_intercept=np.array([skin.intercept], np.float32),
-        ood_center=maha.center, ood_proj=maha.proj, ood_means=maha.means,
+        ood_center=maha.center,
+        ood_proj=maha.proj,
+        ood_means=maha.means,
     )
     card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
@@ -172,7 +185,10 @@ def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFA
         "classes": list(CLASSES),
         "files": {"tflite": TFLITE_NAME, "heads": HEADS_NAME},
         "input": {
-            "height": INPUT_HEIGHT, "width": INPUT_WIDTH, "channels": 3, "dtype": "float32",
+            "height": INPUT_HEIGHT,
+            "width": INPUT_WIDTH,
+            "channels": 3,
+            "dtype": "float32",
             "preprocessing": (
                 "decode (EXIF orientation applied, alpha composited on white), rotate portrait "
                 "to landscape, centre-crop to 4:3, resize to 224x168 (area/linear), RGB 0..255; "
@@ -183,15 +199,19 @@ def export_all(train_dir: Path, limit: int | None = None, model_dir: Path = DEFA
         "fp16_val_agreement": agreement,
         "tta_flip": tta,
         "calibration": {
-            "temperature": temperature, "logit_adjustment_tau": tau, "logit_bias": bias.tolist(),
+            "temperature": temperature,
+            "logit_adjustment_tau": tau,
+            "logit_bias": bias.tolist(),
             "fitted_on": "ham10000 val",
         },
         "thresholds": {
             "quality": quality.__dict__,
             "skin": {"learned_min": skin_threshold, "colour_ratio_min": colour_threshold},
             "unknown": {
-                "method": "mahalanobis", "score_max": ood_threshold,
-                "shrinkage": maha.shrinkage, "components": maha.components,
+                "method": "mahalanobis",
+                "score_max": ood_threshold,
+                "shrinkage": maha.shrinkage,
+                "components": maha.components,
             },
         },
         "validation": {
@@ -229,10 +249,15 @@ def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[s
             continue
         fit = np.isin(y_tr, keep)
         m = fh.fit_mahalanobis(f_tr[fit], y_tr[fit], keep, 0.1, min(256, f_tr.shape[1]))
-        out.append({
-            "held_out": list(held), "auroc": auroc(m.score(f_va), unknown),
-            "n_known": int((~unknown).sum()), "n_unknown": int(unknown.sum()), "split": "val",
-        })
+        out.append(
+            {
+                "held_out": list(held),
+                "auroc": auroc(m.score(f_va), unknown),
+                "n_known": int((~unknown).sum()),
+                "n_unknown": int(unknown.sum()),
+                "split": "val",
+            }
+        )
     return out
 
 

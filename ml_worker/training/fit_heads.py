@@ -46,7 +46,9 @@ def fit_temperature(logits: F, y: I64, bias: F) -> float:
     """Temperature minimising validation NLL (Guo et al. 2017), by a fine 1-D search."""
     grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 200))
     nll = [
-        -float(np.mean(np.log(calibrated_probabilities(logits, bias, t)[np.arange(len(y)), y] + 1e-12)))
+        -float(
+            np.mean(np.log(calibrated_probabilities(logits, bias, t)[np.arange(len(y)), y] + 1e-12))
+        )
         for t in grid
     ]
     return float(grid[int(np.argmin(nll))])
@@ -79,8 +81,9 @@ def fit_mahalanobis(
     evals, evecs = np.linalg.eigh(cov)
     top = np.argsort(evals)[::-1][:components]
     proj = (evecs[:, top] / np.sqrt(evals[top])).astype(np.float32)
-    return Mahalanobis(center.astype(np.float32), proj, (means @ proj).astype(np.float32),
-                       shrinkage, components)
+    return Mahalanobis(
+        center.astype(np.float32), proj, (means @ proj).astype(np.float32), shrinkage, components
+    )
 
 
 def choose_mahalanobis(
@@ -121,7 +124,7 @@ def degrade_like_thumbnail(img: U8, side: int = 30) -> U8:
     """Shrink to a thumbnail and back, so blur is no shortcut to "not skin" in training."""
     h, w = img.shape[:2]
     small = cv2.resize(img, (side, max(1, round(side * h / w))), interpolation=cv2.INTER_AREA)
-    return model_input(small)
+    return model_input(np.asarray(small, dtype=np.uint8))
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,12 @@ def fit_skin(pos: F, neg: F, seed: int) -> SkinModel:
     mean, scale = x.mean(0), x.std(0) + 1e-6
     lr = LogisticRegression(C=0.05, class_weight="balanced", max_iter=2000, random_state=seed)
     lr.fit((x - mean) / scale, y)
-    return SkinModel(mean.astype(np.float32), scale.astype(np.float32),
-                     lr.coef_[0].astype(np.float32), float(lr.intercept_[0]))
+    return SkinModel(
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        lr.coef_[0].astype(np.float32),
+        float(lr.intercept_[0]),
+    )
 
 
 def colour_ratios(images: U8) -> npt.NDArray[np.float64]:
@@ -157,7 +164,9 @@ def quality_measures(images: U8) -> npt.NDArray[np.float64]:
     return np.array([measure(im) for im in images])  # columns: sharpness, p10, p90, clipped
 
 
-def fit_quality(val_measures: npt.NDArray[np.float64], flag_rate: float = 0.005) -> QualityThresholds:
+def fit_quality(
+    val_measures: npt.NDArray[np.float64], flag_rate: float = 0.005
+) -> QualityThresholds:
     """Thresholds that flag about `flag_rate` of good val photos per reason, at most."""
     q = 100 * flag_rate
     d = QualityThresholds()

@@ -72,8 +72,9 @@ def write_manifests(out: Path, limit: int | None = None) -> dict[str, Path]:
         w = csv.writer(f)
         w.writerow(["image", "label", "kind"])
         for i, it in enumerate(non_skin):
-            img = cv2.resize(read_rgb(it.path), (INPUT_WIDTH, INPUT_HEIGHT),
-                             interpolation=cv2.INTER_CUBIC)
+            img = cv2.resize(
+                read_rgb(it.path), (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_CUBIC
+            )
             dst = up_dir / f"{i:05d}.png"
             Image.fromarray(img).save(dst)
             w.writerow([_rel(dst, out), "non_skin", it.path.parent.name])

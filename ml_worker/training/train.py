@@ -133,8 +133,13 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     head.fit(
-        f_train, y_train, sample_weight=cw[y_train], epochs=cfg.head_epochs,
-        batch_size=64, verbose=0, shuffle=True,
+        f_train,
+        y_train,
+        sample_weight=cw[y_train],
+        epochs=cfg.head_epochs,
+        batch_size=64,
+        verbose=0,
+        shuffle=True,
     )
     model.get_layer("logits").set_weights(head.layers[-1].get_weights())
     val_pred = _predict(model, x_val).argmax(1)
@@ -149,7 +154,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     _set_trainable_from(backbone, cfg.unfreeze_from_block)
     steps = max(1, int(np.ceil(len(x_train) / cfg.batch_size)))
     schedule = keras.optimizers.schedules.CosineDecay(
-        cfg.finetune_lr / 10, decay_steps=steps * cfg.finetune_epochs, warmup_target=cfg.finetune_lr,
+        cfg.finetune_lr / 10,
+        decay_steps=steps * cfg.finetune_epochs,
+        warmup_target=cfg.finetune_lr,
         warmup_steps=steps // 2,
     )
     model.compile(

@@ -11,7 +11,9 @@ from PIL import Image
 from ml_worker.inference import get_model
 from ml_worker.inference.model import LoadedModel
 
-DATA = Path(os.environ.get("SKIN_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+DATA = Path(
+    os.environ.get("SKIN_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data")
+)
 
 # Small, real images from the shared data (not noise pretending to be skin).
 HAM_IMAGES = {

@@ -85,9 +85,7 @@ def test_it_decodes_webp(data_dir: Path) -> None:
 
 
 def test_it_draft_decodes_a_12_megapixel_jpeg_at_reduced_size(data_dir: Path) -> None:
-    big = np.asarray(
-        Image.fromarray(read_rgb(data_dir, HAM_IMAGES["mel"])).resize((4000, 3000))
-    )
+    big = np.asarray(Image.fromarray(read_rgb(data_dir, HAM_IMAGES["mel"])).resize((4000, 3000)))
     d = decode_image(encode(big, "JPEG", quality=85))
     assert (d.width, d.height) == (4000, 3000)
     # JPEG DCT scaling: decoded at 1/4 (1000x750) rather than 12 MP.

@@ -12,17 +12,34 @@ from ml_worker.metrics import auroc, balanced_accuracy, reliability
 from tests.ml_worker.conftest import HAM_IMAGES, NON_SKIN_IMAGES, OTHER_IMAGE
 
 CONTRACT_KEYS = {
-    "n", "n_by_label", "accuracy", "balanced_accuracy", "recall", "macro_f1", "ece", "mel_auc",
-    "malignant_auc", "unknown_auroc", "unknown_rate_known", "unknown_rate_other",
-    "non_skin_rejected", "skin_false_reject", "quality_rejected", "p50_ms",
+    "n",
+    "n_by_label",
+    "accuracy",
+    "balanced_accuracy",
+    "recall",
+    "macro_f1",
+    "ece",
+    "mel_auc",
+    "malignant_auc",
+    "unknown_auroc",
+    "unknown_rate_known",
+    "unknown_rate_other",
+    "non_skin_rejected",
+    "skin_false_reject",
+    "quality_rejected",
+    "p50_ms",
 }
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manifest(tmp_path: Path, data_dir: Path) -> Path:
-    rows = [(HAM_IMAGES["nv"], "nv", "a"), (HAM_IMAGES["mel"], "mel", "a"),
-            (HAM_IMAGES["bkl"], "bkl", "b"), (OTHER_IMAGE, "other", "a"),
-            (NON_SKIN_IMAGES["car"], "non_skin", "a")]
+    rows = [
+        (HAM_IMAGES["nv"], "nv", "a"),
+        (HAM_IMAGES["mel"], "mel", "a"),
+        (HAM_IMAGES["bkl"], "bkl", "b"),
+        (OTHER_IMAGE, "other", "a"),
+        (NON_SKIN_IMAGES["car"], "non_skin", "a"),
+    ]
     (tmp_path / "img").mkdir()
     lines = ["image,label,group,extra"]
     for i, (rel, label, group) in enumerate(rows):
@@ -34,8 +51,13 @@ def _manifest(tmp_path: Path, data_dir: Path) -> Path:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ml_worker.evaluate", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ml_worker.evaluate", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_evaluate_prints_the_contract_as_its_last_line(tmp_path: Path, data_dir: Path) -> None:

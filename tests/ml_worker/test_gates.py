@@ -17,7 +17,9 @@ from tests.ml_worker.conftest import HAM_IMAGES, NON_SKIN_IMAGES, OTHER_IMAGE, e
 
 
 @pytest.mark.parametrize("code", sorted(HAM_IMAGES))
-def test_a_good_dermoscopy_photo_passes_quality(data_dir: Path, model: LoadedModel, code: str) -> None:
+def test_a_good_dermoscopy_photo_passes_quality(
+    data_dir: Path, model: LoadedModel, code: str
+) -> None:
     rgb = read_rgb(data_dir, HAM_IMAGES[code])
     q = assess(model_input(rgb), rgb.shape[1], rgb.shape[0], model.heads.quality)
     assert q.ok, q.reasons
@@ -51,7 +53,9 @@ def test_skin_photos_are_recognised_as_skin(data_dir: Path, model: LoadedModel, 
 
 
 @pytest.mark.parametrize("name", sorted(NON_SKIN_IMAGES))
-def test_everyday_photos_upscaled_are_not_skin(data_dir: Path, model: LoadedModel, name: str) -> None:
+def test_everyday_photos_upscaled_are_not_skin(
+    data_dir: Path, model: LoadedModel, name: str
+) -> None:
     small = read_rgb(data_dir, NON_SKIN_IMAGES[name])
     big = cv2.resize(small, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_CUBIC)
     r = analyze(encode(big, "PNG"), model, quality_gate=False)

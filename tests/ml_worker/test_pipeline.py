@@ -13,10 +13,19 @@ from ml_worker.inference.scoring import calibrated_probabilities, softmax
 from tests.ml_worker.conftest import HAM_IMAGES, read_bytes
 
 
-def test_a_result_has_every_stage_and_serialises_to_json(data_dir: Path, model: LoadedModel) -> None:
+def test_a_result_has_every_stage_and_serialises_to_json(
+    data_dir: Path, model: LoadedModel
+) -> None:
     r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
     assert r.status in ("ok", "unknown")
-    assert [s.name for s in r.stages] == ["decode", "quality", "network", "skin", "classify", "unknown"]
+    assert [s.name for s in r.stages] == [
+        "decode",
+        "quality",
+        "network",
+        "skin",
+        "classify",
+        "unknown",
+    ]
     assert all(s.ms >= 0 for s in r.stages)
     assert r.model_version == json.loads((model_dir() / CARD_NAME).read_text())["version"]
     d = json.loads(json.dumps(r.to_dict()))

@@ -7,8 +7,18 @@ from pathlib import Path
 
 import ml_worker.inference
 
-FORBIDDEN = ("django", "celery", "rest_framework", "kombu", "patients", "diagnosis", "knowledge",
-             "skincare_project", "tensorflow", "keras")
+FORBIDDEN = (
+    "django",
+    "celery",
+    "rest_framework",
+    "kombu",
+    "patients",
+    "diagnosis",
+    "knowledge",
+    "skincare_project",
+    "tensorflow",
+    "keras",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -39,6 +49,11 @@ def test_importing_inference_loads_no_django_or_tensorflow() -> None:
         "bad=[k for k in sys.modules if k.split('.')[0] in "
         "('django','celery','tensorflow','keras','rest_framework')]; print(bad)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == "[]"

@@ -36,7 +36,7 @@ def test_the_ported_imagenet_classifier_knows_cats_and_coffee() -> None:
     model = build_imagenet_classifier((224, 224, 3))
     assert load_imagenet_weights(model) == 247
     for name, expected in (("chelsea", CAT_CLASSES), ("coffee", CUP_CLASSES)):
-        img = Image.fromarray(getattr(data, name)()).resize((224, 224), Image.BILINEAR)
+        img = Image.fromarray(getattr(data, name)()).resize((224, 224), Image.Resampling.BILINEAR)
         logits = np.asarray(model(np.asarray(img, np.float32)[None], training=False))[0]
         top5 = set(np.argsort(-logits)[:5].tolist())
         assert int(np.argmax(logits)) in expected, (name, top5)
@@ -49,12 +49,18 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(tmp_path: Path)
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
-    summary = train(TrainConfig(out_dir=tmp_path / "run", head_epochs=1, finetune_epochs=1,
-                                limit=12, batch_size=4))
+    summary = train(
+        TrainConfig(
+            out_dir=tmp_path / "run", head_epochs=1, finetune_epochs=1, limit=12, batch_size=4
+        )
+    )
     assert summary["n_train"] == 12 and len(summary["stage2"]) == 1
     assert (tmp_path / "run" / "classifier.weights.h5").is_file()
     card = export_all(tmp_path / "run", limit=12, model_dir=tmp_path / "model")
-    assert json.loads((tmp_path / "model" / "model_card.json").read_text())["version"] == card["version"]
+    assert (
+        json.loads((tmp_path / "model" / "model_card.json").read_text())["version"]
+        == card["version"]
+    )
     model = load_model(tmp_path / "model")
     result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
