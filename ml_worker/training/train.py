@@ -34,7 +34,9 @@ class TrainConfig:
     batch_size: int = 32
     head_epochs: int = 40
     finetune_epochs: int = 8
-    finetune_lr: float = 4e-4
+    # Adam steps of 4e-4 wrecked the depthwise filters in a first run (val accuracy fell from
+    # 0.72 to 0.50 in one epoch); 1e-4 adapts without forgetting.
+    finetune_lr: float = 1e-4
     unfreeze_from_block: int = 4
     class_weight_power: float = 0.5
     max_minutes: float = 60.0
@@ -188,6 +190,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         score = row["val_balanced_accuracy"] + row["val_accuracy"]
         if score > best_score:
             best_score, best_weights = score, model.get_weights()
+            # On disk too, so an interrupted run still leaves its best epoch to export.
+            model.save_weights(cfg.out_dir / "classifier.weights.h5")
         if (time.monotonic() - t_start) / 60 > cfg.max_minutes:
             log.warning("time budget of %.0f min reached; stopping fine-tuning", cfg.max_minutes)
             break
