@@ -1,1 +1,320 @@
-# Cases, lesion images, analyses and reviews arrive with the diagnosis workflow (issue #4).
+"""Cases, lesion images, analyses and the flags that send analyses to a dermatologist.
+
+A case is one lesion of one patient. It collects photos over time (follow-ups of the same
+lesion); each photo gets an analysis row that a Celery worker claims, runs and finishes. The
+analysis keeps the whole pipeline result as JSON plus a few denormalised columns (predicted
+type, confidence, priority) that the review queue filters and sorts on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+
+from knowledge.models import UNKNOWN_CODE, Urgency
+from patients.models import Role
+
+
+class BodySite(models.TextChoices):
+    """Anatomical sites as recorded in HAM10000/ISIC, so cases compare with the training data."""
+
+    SCALP = "scalp", "Scalp"
+    FACE = "face", "Face"
+    EAR = "ear", "Ear"
+    NECK = "neck", "Neck"
+    CHEST = "chest", "Chest"
+    ABDOMEN = "abdomen", "Abdomen"
+    BACK = "back", "Back"
+    TRUNK = "trunk", "Trunk (other)"
+    UPPER_EXTREMITY = "upper extremity", "Arm or shoulder"
+    HAND = "hand", "Hand"
+    LOWER_EXTREMITY = "lower extremity", "Leg or hip"
+    FOOT = "foot", "Foot"
+    ACRAL = "acral", "Palm, sole or nail"
+    GENITAL = "genital", "Genital area"
+    UNKNOWN = "unknown", "Somewhere else / not sure"
+
+
+class Duration(models.TextChoices):
+    UNDER_MONTH = "under_month", "Less than a month"
+    MONTHS = "1_6_months", "1 to 6 months"
+    UNDER_YEAR = "6_12_months", "6 to 12 months"
+    YEARS = "over_year", "More than a year"
+    LIFELONG = "lifelong", "Since birth or childhood"
+    UNSURE = "unsure", "Not sure"
+
+
+def _user_scope(user: Any, patient_path: str) -> Q | None:
+    """Who may see what: patients their own rows, clinicians all, anyone else nothing.
+
+    Returns None for "everything"; an impossible filter for nobody.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return Q(pk__in=[])
+    if user.role in (Role.DERMATOLOGIST, Role.ADMIN):
+        return None
+    if user.role == Role.PATIENT:
+        return Q(**{patient_path: user})
+    return Q(pk__in=[])
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: Any) -> CaseQuerySet:
+        scope = _user_scope(user, "patient")
+        return self if scope is None else self.filter(scope)
+
+
+class Case(models.Model):
+    """One lesion of one patient, with what the patient told us about it."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cases"
+    )
+    body_site = models.CharField(max_length=24, choices=BodySite.choices)
+    duration = models.CharField(
+        "how long it has been there", max_length=16, choices=Duration.choices
+    )
+    changed = models.BooleanField(
+        "it has changed recently", default=False, help_text="In size, shape or colour."
+    )
+    itches = models.BooleanField("it itches", default=False)
+    bleeds = models.BooleanField("it bleeds or weeps", default=False)
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk} ({self.get_body_site_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("diagnosis:case_detail", kwargs={"pk": self.pk})
+
+    @property
+    def reported_change(self) -> bool:
+        """The patient's own warning signs: a lesion that changes or bleeds."""
+        return self.changed or self.bleeds
+
+
+class LesionImageQuerySet(models.QuerySet["LesionImage"]):
+    def visible_to(self, user: Any) -> LesionImageQuerySet:
+        scope = _user_scope(user, "case__patient")
+        return self if scope is None else self.filter(scope)
+
+
+class LesionImage(models.Model):
+    """A photo as stored: re-encoded without metadata, under a random name.
+
+    `sha256` is of the bytes the patient sent, so the same photo sent twice is recognised
+    even though the stored copy is a re-encoding.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="images")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    original_format = models.CharField(max_length=8)  # JPEG | PNG | WEBP
+    original_size = models.PositiveIntegerField(help_text="Bytes as uploaded.")
+    width = models.PositiveIntegerField()  # of the stored image, orientation applied
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LesionImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "sha256"], name="diagnosis_image_unique_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.pk} of case {self.case_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("diagnosis:image_file", kwargs={"pk": self.pk})
+
+    def get_thumbnail_url(self) -> str:
+        return reverse("diagnosis:image_thumbnail", kwargs={"pk": self.pk})
+
+
+class AnalysisStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    REJECTED = "rejected", "Rejected (retake)"
+    FAILED = "failed", "Failed"
+
+
+PENDING_STATUSES = (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING)
+FINISHED_STATUSES = (AnalysisStatus.DONE, AnalysisStatus.REJECTED, AnalysisStatus.FAILED)
+
+# Most urgent first; used to sort the review queue and to pick an analysis' overall priority.
+PRIORITY_RANK = {Urgency.URGENT: 3, Urgency.SOON: 2, Urgency.ROUTINE: 1}
+
+
+class AnalysisQuerySet(models.QuerySet["Analysis"]):
+    def visible_to(self, user: Any) -> AnalysisQuerySet:
+        scope = _user_scope(user, "image__case__patient")
+        return self if scope is None else self.filter(scope)
+
+    def pending(self) -> AnalysisQuerySet:
+        return self.filter(status__in=PENDING_STATUSES)
+
+    def awaiting_review(self) -> AnalysisQuerySet:
+        """Finished analyses with at least one flag nobody has resolved yet."""
+        open_flags = Flag.objects.filter(analysis=OuterRef("pk"), resolved_at__isnull=True)
+        return self.filter(Exists(open_flags))
+
+    def in_review_order(self) -> AnalysisQuerySet:
+        """Urgent first, then soon, then routine; oldest first within a priority."""
+        rank = models.Case(
+            *(models.When(priority=p, then=models.Value(r)) for p, r in PRIORITY_RANK.items()),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(priority_rank=rank).order_by("-priority_rank", "created_at", "id")
+
+    def stuck(self, *, queued_before: dt.datetime, running_before: dt.datetime) -> AnalysisQuerySet:
+        """Queued too long (its message was lost) or running too long (its worker died)."""
+        return self.filter(
+            Q(status=AnalysisStatus.QUEUED, queued_at__lt=queued_before)
+            | Q(status=AnalysisStatus.RUNNING, started_at__lt=running_before)
+        )
+
+
+class Analysis(models.Model):
+    """One run of the skin-analysis pipeline on one image.
+
+    The row is the task's state: queued -> running (claimed by a worker with a conditional
+    UPDATE, which counts the attempt) -> done / rejected / failed. Rejections (bad quality,
+    not skin) are results the patient sees; failures are our errors, with `last_error` kept.
+    """
+
+    image = models.ForeignKey(LesionImage, on_delete=models.CASCADE, related_name="analyses")
+    status = models.CharField(
+        max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(help_text="Last time a task was sent for it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # What the pipeline said (AnalysisResult.to_dict()), and the parts the queue filters on.
+    result = models.JSONField(null=True, blank=True)
+    model_version = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(
+        max_length=20, blank=True, help_text="The pipeline's status, e.g. ok, rejected_quality."
+    )
+    status_detail = models.CharField(
+        max_length=200, blank=True, help_text="Quality reason codes or the error code."
+    )
+    predicted_code = models.CharField(max_length=16, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    is_unknown = models.BooleanField(default=False)
+    pipeline_ms = models.FloatField(null=True, blank=True)
+    priority = models.CharField(
+        max_length=8, choices=Urgency.choices, blank=True, help_text="Of its most urgent flag."
+    )
+
+    objects = AnalysisQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "analyses"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            models.Index(fields=["status", "started_at"]),
+            models.Index(fields=["priority", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=FINISHED_STATUSES) | Q(finished_at__isnull=False),
+                name="diagnosis_analysis_finished_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Analysis {self.pk} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+    @property
+    def quality_reasons(self) -> list[dict[str, Any]]:
+        quality = (self.result or {}).get("quality") or {}
+        return list(quality.get("reasons") or [])
+
+    @property
+    def messages(self) -> list[str]:
+        return list((self.result or {}).get("messages") or [])
+
+    @property
+    def guidance_code(self) -> str:
+        """The knowledge-base entry that explains this result to the patient ("" for none)."""
+        if self.status != AnalysisStatus.DONE:
+            return ""
+        return UNKNOWN_CODE if self.is_unknown else self.predicted_code
+
+    @property
+    def needs_review(self) -> bool:
+        # Iterates (prefetched) flags rather than querying, so lists stay one query per table.
+        return any(flag.resolved_at is None for flag in self.flags.all())
+
+    @property
+    def top3(self) -> list[dict[str, Any]]:
+        classification = (self.result or {}).get("classification") or {}
+        return list(classification.get("top3") or [])
+
+
+class FlagKind(models.TextChoices):
+    SUSPECTED_MALIGNANCY = "suspected_malignancy", "Suspected malignancy"
+    UNKNOWN_LESION = "unknown_lesion", "Not one of the known types"
+    LOW_CONFIDENCE = "low_confidence", "Low confidence"
+    REPEATED_POOR_QUALITY = "repeated_poor_quality", "Repeated poor-quality photos"
+    PATIENT_REPORTED_CHANGE = "patient_reported_change", "Patient reports change or bleeding"
+
+
+class Flag(models.Model):
+    """A reason a dermatologist must look at an analysis, with its priority.
+
+    Resolved by the review (the next step of the workflow); until then the analysis is in
+    the review queue.
+    """
+
+    analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=32, choices=FlagKind.choices)
+    priority = models.CharField(max_length=8, choices=Urgency.choices)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["analysis", "kind"], name="diagnosis_flag_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.priority})"

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from diagnosis import api as diagnosis_api
 from knowledge import api as knowledge_api
 from patients import api as patient_api
 
@@ -16,5 +17,15 @@ urlpatterns = [
         "diseases/<slug:code>/",
         knowledge_api.DiseaseDetailView.as_view(),
         name="api_disease_detail",
+    ),
+    path("cases/", diagnosis_api.CaseListCreateApi.as_view(), name="api_case_list"),
+    path("cases/<int:pk>/", diagnosis_api.CaseDetailApi.as_view(), name="api_case_detail"),
+    path("cases/<int:pk>/images/", diagnosis_api.CaseImagesApi.as_view(), name="api_case_images"),
+    path("analyses/<int:pk>/", diagnosis_api.AnalysisDetailApi.as_view(), name="api_analysis"),
+    path("images/<int:pk>/file/", diagnosis_api.ImageFileApi.as_view(), name="api_image_file"),
+    path(
+        "images/<int:pk>/thumbnail/",
+        diagnosis_api.ImageThumbnailApi.as_view(),
+        name="api_image_thumbnail",
     ),
 ]

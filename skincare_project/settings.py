@@ -190,6 +190,26 @@ STORAGES = {
 SKIN_DATA_DIR = Path(os.getenv("SKIN_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 SKIN_MODEL_DIR = Path(os.getenv("SKIN_MODEL_DIR", str(BASE_DIR / "ml_worker" / "models")))
 
+# Diagnosis workflow (diagnosis/, ml_worker/tasks.py).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+UPLOAD_STORED_MAX_SIDE = env_int("UPLOAD_STORED_MAX_SIDE", 4096)  # px, longest side kept
+ANALYSIS_QUEUE = os.getenv("ANALYSIS_QUEUE", "celery")
+ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
+ANALYSIS_RETRY_DELAY_SECONDS = env_int("ANALYSIS_RETRY_DELAY_SECONDS", 10)  # doubles per try
+ANALYSIS_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 60)
+ANALYSIS_TIME_LIMIT = env_int("ANALYSIS_TIME_LIMIT", 90)
+# The sweeper re-sends analyses queued longer than this (a lost message) or running longer
+# than the hard time limit plus a margin (a dead worker).
+ANALYSIS_QUEUED_STALE_SECONDS = env_int("ANALYSIS_QUEUED_STALE_SECONDS", 300)
+ANALYSIS_RUNNING_STALE_SECONDS = env_int("ANALYSIS_RUNNING_STALE_SECONDS", ANALYSIS_TIME_LIMIT + 30)
+ANALYSIS_SWEEP_INTERVAL_SECONDS = env_int("ANALYSIS_SWEEP_INTERVAL_SECONDS", 60)
+# Flags that send an analysis to a dermatologist (see diagnosis/flags.py).
+FLAG_MALIGNANT_CLASS_MIN = float(os.getenv("FLAG_MALIGNANT_CLASS_MIN", "0.30"))
+FLAG_MALIGNANT_GROUP_MIN = float(os.getenv("FLAG_MALIGNANT_GROUP_MIN", "0.40"))
+FLAG_LOW_CONFIDENCE_BELOW = float(os.getenv("FLAG_LOW_CONFIDENCE_BELOW", "0.50"))
+FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
+
 # Security. Production sets these through the environment (see .env.example); the defaults
 # suit plain-HTTP local development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -267,6 +287,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-analyses": {
+        "task": "ml_worker.tasks.sweep_stuck_analyses",
+        "schedule": float(ANALYSIS_SWEEP_INTERVAL_SECONDS),
+    },
+}
 
 # Logging goes to stdout. Health data (photos, answers, results, profiles) is never logged:
 # log object ids, not contents, and never log request bodies.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", patient_views.staff_home, name="staff_home"),
     path("knowledge/", include("knowledge.urls")),
+    path("", include("diagnosis.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("skincare_project.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

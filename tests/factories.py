@@ -8,6 +8,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from diagnosis.models import Analysis, AnalysisStatus, BodySite, Case, Duration, LesionImage
 from knowledge.models import Disease, SeverityGroup, Urgency
 from patients.models import PatientProfile, Role, Sex, User
 
@@ -72,3 +73,38 @@ class DiseaseFactory(factory.django.DjangoModelFactory[Disease]):
     severity_group = SeverityGroup.BENIGN
     urgency = Urgency.ROUTINE
     when_to_see_doctor = "When it changes."
+
+
+class CaseFactory(factory.django.DjangoModelFactory[Case]):
+    class Meta:
+        model = Case
+
+    patient = factory.SubFactory(PatientFactory)
+    body_site = BodySite.BACK
+    duration = Duration.YEARS
+
+
+class LesionImageFactory(factory.django.DjangoModelFactory[LesionImage]):
+    """An image row whose files need not exist; upload through the service for real files."""
+
+    class Meta:
+        model = LesionImage
+
+    case = factory.SubFactory(CaseFactory)
+    uploaded_by = factory.SelfAttribute("case.patient")
+    file = factory.Sequence(lambda n: f"lesions/factory-{n}.jpg")
+    thumbnail = factory.Sequence(lambda n: f"thumbnails/factory-{n}.jpg")
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    original_format = "JPEG"
+    original_size = 20_000
+    width = 600
+    height = 450
+
+
+class AnalysisFactory(factory.django.DjangoModelFactory[Analysis]):
+    class Meta:
+        model = Analysis
+
+    image = factory.SubFactory(LesionImageFactory)
+    status = AnalysisStatus.QUEUED
+    queued_at = factory.LazyFunction(timezone.now)

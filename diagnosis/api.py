@@ -1,0 +1,219 @@
+"""The patients' diagnosis API: cases, photo uploads, analyses, and the photos themselves.
+
+Every queryset is scoped to the user in get_queryset(), so another patient's case is a 404
+on every route, list endpoints included. Dermatologists and administrators read everything;
+only the patient who owns a case writes to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from diagnosis import services
+from diagnosis.models import Analysis, Case, LesionImage
+from diagnosis.serializers import (
+    AnalysisOutputSerializer,
+    CaseDetailOutputSerializer,
+    CaseInputSerializer,
+    CaseOutputSerializer,
+    ImageOutputSerializer,
+    ImageUploadInputSerializer,
+    UploadOutputSerializer,
+)
+from diagnosis.views import image_response, request_user, upload_too_large
+from knowledge.models import Disease
+from patients.permissions import IsClinician, IsPatient
+
+
+class _ReadsCases(BasePermission):
+    """Patients (their own rows, by scoping) and clinicians may read; nobody else."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return IsPatient().has_permission(request, view) or IsClinician().has_permission(
+            request, view
+        )
+
+
+def _drf_error(exc: DjangoValidationError) -> ValidationError:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    return ValidationError(detail)
+
+
+def analyses_with_flags() -> Prefetch[Any]:
+    return Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
+
+
+class _DiagnosisView(generics.GenericAPIView[Any]):
+    permission_classes = [IsAuthenticated, _ReadsCases]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        # Nine rows; loaded once so that explaining each analysis costs no query.
+        context["diseases"] = {d.code: d for d in Disease.objects.with_content()}
+        return context
+
+
+class CaseListCreateApi(_DiagnosisView):
+    """Your cases (all cases for dermatologists); patients open new ones."""
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsPatient()]
+        return super().get_permissions()
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return (
+            Case.objects.visible_to(self.request.user)
+            .annotate(image_count=Count("images"))
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(responses={200: CaseOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(CaseOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=CaseInputSerializer, responses={201: CaseDetailOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = CaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            case = services.case_create(patient=request_user(request), **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from exc
+        case = get_object_or_404(self.get_queryset(), pk=case.pk)
+        data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(_DiagnosisView):
+    """One case with its photos, each with its analyses."""
+
+    def get_queryset(self) -> QuerySet[Case]:
+        images = LesionImage.objects.prefetch_related(analyses_with_flags())
+        return (
+            Case.objects.visible_to(self.request.user)
+            .annotate(image_count=Count("images"))
+            .prefetch_related(Prefetch("images", queryset=images))
+        )
+
+    @extend_schema(responses={200: CaseDetailOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        case = get_object_or_404(self.get_queryset(), pk=pk)
+        data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
+        return Response(data)
+
+
+class CaseImagesApi(_DiagnosisView):
+    """The photos of a case; the patient who owns it uploads new ones."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsPatient()]
+        return super().get_permissions()
+
+    def get_queryset(self) -> QuerySet[Case]:
+        if self.request.method == "POST":
+            # Only the owner writes; clinicians are refused by the permission above.
+            return Case.objects.filter(patient=request_user(self.request))
+        return Case.objects.visible_to(self.request.user)
+
+    @extend_schema(responses={200: ImageOutputSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        case = get_object_or_404(self.get_queryset(), pk=pk)
+        images = case.images.prefetch_related(analyses_with_flags()).order_by("created_at", "id")
+        page = self.paginate_queryset(images)
+        data = ImageOutputSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request={"multipart/form-data": ImageUploadInputSerializer},
+        responses={
+            202: OpenApiResponse(UploadOutputSerializer, "Stored; the analysis is queued."),
+            200: OpenApiResponse(
+                UploadOutputSerializer, "This case already has this photo (duplicate: true)."
+            ),
+            400: OpenApiResponse(description="Refused: {\"image\": [\"why\"]}; nothing stored."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = get_object_or_404(self.get_queryset(), pk=pk)
+        too_large = upload_too_large(request._request)
+        if too_large:
+            raise ValidationError({"image": [too_large]})
+        serializer = ImageUploadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            outcome = services.lesion_image_upload(
+                case=case,
+                uploaded_by=request_user(request),
+                upload=serializer.validated_data["image"],
+            )
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from exc
+        image = LesionImage.objects.prefetch_related(analyses_with_flags()).get(
+            pk=outcome.image.pk
+        )
+        analysis = Analysis.objects.prefetch_related("flags").get(pk=outcome.analysis.pk)
+        data = UploadOutputSerializer(
+            {"image": image, "analysis": analysis, "duplicate": outcome.duplicate},
+            context=self.get_serializer_context(),
+        ).data
+        return Response(
+            data, status=status.HTTP_200_OK if outcome.duplicate else status.HTTP_202_ACCEPTED
+        )
+
+
+class AnalysisDetailApi(_DiagnosisView):
+    """One analysis: poll it until `status` is done, rejected or failed."""
+
+    def get_queryset(self) -> QuerySet[Analysis]:
+        return (
+            Analysis.objects.visible_to(self.request.user)
+            .select_related("image")
+            .prefetch_related("flags")
+        )
+
+    @extend_schema(responses={200: AnalysisOutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        analysis = get_object_or_404(self.get_queryset(), pk=pk)
+        data = AnalysisOutputSerializer(analysis, context=self.get_serializer_context()).data
+        return Response(data)
+
+
+class _ImageFileApi(_DiagnosisView):
+    thumbnail = False
+
+    def get_queryset(self) -> QuerySet[LesionImage]:
+        return LesionImage.objects.visible_to(self.request.user)
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        image = get_object_or_404(self.get_queryset(), pk=pk)
+        return image_response(image, thumbnail=self.thumbnail)
+
+
+class ImageFileApi(_ImageFileApi):
+    """The stored photo (JPEG, metadata removed)."""
+
+
+class ImageThumbnailApi(_ImageFileApi):
+    """A small JPEG of the photo, for lists."""
+
+    thumbnail = True

@@ -1,0 +1,331 @@
+"""Writes for the diagnosis workflow: cases, uploads, and an analysis' life in the worker.
+
+The worker-side functions are written for at-least-once delivery: a task may run twice, or
+after its row was given up on, so every state change is a conditional UPDATE whose row
+count says whether this caller still owns the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from diagnosis.flags import Thresholds, decide_flags, most_urgent
+from diagnosis.imaging import prepare_upload
+from diagnosis.models import Analysis, AnalysisStatus, Case, Flag, LesionImage
+from knowledge.models import Disease
+from ml_worker.inference import AnalysisResult, ImageDecodeError
+from patients.models import User
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_MESSAGES = {
+    "empty": "The file is empty. Choose a photo and try again.",
+    "unsupported_format": "This is not a JPEG, PNG or WebP photo. Other file types are not "
+    "accepted.",
+    "corrupt": "The photo is damaged or incomplete. Take it again or export it again.",
+    "too_large": "The photo has too many pixels ({detail}). Send a normal phone photo.",
+}
+
+
+def case_create(
+    *,
+    patient: User,
+    body_site: str,
+    duration: str,
+    changed: bool = False,
+    itches: bool = False,
+    bleeds: bool = False,
+    note: str = "",
+) -> Case:
+    if not patient.is_patient:
+        raise ValidationError("Only patients open cases.")
+    case = Case(
+        patient=patient, body_site=body_site, duration=duration, changed=changed,
+        itches=itches, bleeds=bleeds, note=note.strip(),
+    )
+    case.full_clean()
+    case.save()
+    return case
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    image: LesionImage
+    analysis: Analysis
+    duplicate: bool  # the case already had this exact photo; nothing new was stored
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    limit = settings.UPLOAD_MAX_BYTES
+    size = upload.size or 0
+    if size > limit:
+        raise ValidationError(
+            {"image": [f"The photo is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."]},
+            code="too_big",
+        )
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:  # the declared size lied
+        raise ValidationError(
+            {"image": [f"The photo is larger than the {limit / 1e6:.0f} MB limit."]},
+            code="too_big",
+        )
+    return data
+
+
+def _duplicate(case: Case, sha256: str) -> UploadOutcome | None:
+    image = LesionImage.objects.filter(case=case, sha256=sha256).first()
+    if image is None:
+        return None
+    analysis = image.analyses.order_by("-created_at", "-id").first()
+    if analysis is None or analysis.status == AnalysisStatus.FAILED:
+        # The photo is fine (it was accepted before); our side failed, so sending it again
+        # is the patient asking us to try again.
+        analysis = _analysis_create(image=image)
+    return UploadOutcome(image=image, analysis=analysis, duplicate=True)
+
+
+def _analysis_create(*, image: LesionImage) -> Analysis:
+    analysis = Analysis.objects.create(image=image, queued_at=timezone.now())
+    analysis_enqueue(analysis_id=analysis.pk)
+    return analysis
+
+
+def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) -> UploadOutcome:
+    """Check, clean and store a photo, and queue its analysis; or refuse it and store nothing.
+
+    Raises ValidationError keyed by "image" with a message the patient can act on.
+    """
+    data = _read_upload(upload)
+    # Look for the same photo before the costly decode and re-encode.
+    existing = _duplicate(case, hashlib.sha256(data).hexdigest())
+    if existing:
+        return existing
+    try:
+        prepared = prepare_upload(data)
+    except ImageDecodeError as exc:
+        message = UPLOAD_MESSAGES.get(exc.code, "This photo cannot be used.")
+        raise ValidationError({"image": [message.format(detail=exc)]}, code=exc.code) from exc
+
+    stored: list[str] = []
+    try:
+        stored.append(default_storage.save(f"lesions/{uuid.uuid4().hex}.jpg",
+                                           ContentFile(prepared.jpeg)))
+        stored.append(default_storage.save(f"thumbnails/{uuid.uuid4().hex}.jpg",
+                                           ContentFile(prepared.thumbnail)))
+        with transaction.atomic():
+            image = LesionImage.objects.create(
+                case=case, uploaded_by=uploaded_by, file=stored[0], thumbnail=stored[1],
+                sha256=prepared.sha256, original_format=prepared.original_format,
+                original_size=prepared.original_size, width=prepared.width,
+                height=prepared.height,
+            )
+            analysis = _analysis_create(image=image)
+    except IntegrityError:
+        # The same photo arrived twice at once and the other request won.
+        _delete_files(stored)
+        existing = _duplicate(case, prepared.sha256)
+        if existing is None:
+            raise
+        return existing
+    except BaseException:
+        _delete_files(stored)
+        raise
+    logger.info("stored image %s for case %s, analysis %s queued", image.pk, case.pk,
+                analysis.pk)
+    return UploadOutcome(image=image, analysis=analysis, duplicate=False)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # the original error matters more than a cleanup failure
+            logger.exception("could not delete %s after a failed upload", name)
+
+
+def lesion_image_read(*, image: LesionImage) -> bytes:
+    with default_storage.open(str(image.file.name), "rb") as f:
+        data: bytes = f.read()
+    return data
+
+
+def analysis_enqueue(*, analysis_id: int, countdown: float | None = None) -> None:
+    """Send the task once the row it names is committed (at once outside a transaction)."""
+    from ml_worker.tasks import analyze_image  # ml_worker.tasks imports this module
+
+    options: dict[str, Any] = {"queue": settings.ANALYSIS_QUEUE}
+    if countdown:
+        options["countdown"] = countdown
+
+    def send() -> None:
+        analyze_image.apply_async((analysis_id,), **options)
+
+    transaction.on_commit(send)
+
+
+def _claimable(now: dt.datetime) -> Q:
+    stale = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
+    return Q(status=AnalysisStatus.QUEUED) | Q(status=AnalysisStatus.RUNNING, started_at__lt=stale)
+
+
+def analysis_claim(*, analysis_id: int) -> Analysis | None:
+    """Take the row for this worker, counting the attempt; None if it is not ours to run.
+
+    A redelivered or duplicated task finds the row running (or finished) and does nothing.
+    A row that used up its attempts is failed here, so a poison image stops looping.
+    """
+    now = timezone.now()
+    max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
+    claimable = Analysis.objects.filter(_claimable(now), pk=analysis_id)
+    claimed = claimable.filter(attempts__lt=max_attempts).update(
+        status=AnalysisStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
+        finished_at=None,
+    )
+    if claimed == 1:
+        return Analysis.objects.select_related("image", "image__case").get(pk=analysis_id)
+    gave_up = claimable.filter(attempts__gte=max_attempts).update(
+        status=AnalysisStatus.FAILED, finished_at=now,
+        last_error=f"gave up after {max_attempts} attempts",
+    )
+    if gave_up:
+        logger.warning("analysis %s failed after %s attempts", analysis_id, max_attempts)
+    return None
+
+
+def _owned(analysis: Analysis) -> Any:
+    """The row, if it is still running under this claim (attempt number)."""
+    return Analysis.objects.filter(
+        pk=analysis.pk, status=AnalysisStatus.RUNNING, attempts=analysis.attempts
+    )
+
+
+def _finished_status(result: AnalysisResult) -> AnalysisStatus:
+    if result.status in ("ok", "unknown"):
+        return AnalysisStatus.DONE
+    if result.status in ("rejected_quality", "rejected_not_skin"):
+        return AnalysisStatus.REJECTED
+    return AnalysisStatus.FAILED
+
+
+def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> bool:
+    """Store what the pipeline said, finish the row and raise its flags, all or nothing.
+
+    Returns False (and writes nothing) if the claim was lost meanwhile, e.g. the sweeper
+    gave the row to another worker after this one ran too long.
+    """
+    now = timezone.now()
+    status = _finished_status(result)
+    cls = result.classification
+    if result.status == "error":
+        detail = result.error_code or "error"
+    elif result.quality and result.quality.reasons:
+        detail = ",".join(r.code for r in result.quality.reasons)
+    else:
+        detail = result.status
+    data = result.to_dict()
+    with transaction.atomic():
+        updated = _owned(analysis).update(
+            status=status, finished_at=now, result=data, model_version=result.model_version,
+            outcome=result.status, status_detail=detail[:200],
+            predicted_code=cls.predicted if cls else "",
+            confidence=cls.confidence if cls else None,
+            is_unknown=bool(result.unknown and result.unknown.is_unknown),
+            pipeline_ms=result.total_ms,
+            last_error=f"{result.error_code}: {result.error}" if result.status == "error" else "",
+        )
+        if updated == 0:
+            logger.info("analysis %s: claim lost, result discarded", analysis.pk)
+            return False
+        if status != AnalysisStatus.FAILED:
+            _raise_flags(analysis, data)
+    logger.info("analysis %s finished: %s", analysis.pk, status)
+    return True
+
+
+def _raise_flags(analysis: Analysis, result: dict[str, Any]) -> None:
+    case = analysis.image.case
+    decisions = decide_flags(
+        result=result,
+        reported_change=case.reported_change,
+        rejected_in_case=Analysis.objects.filter(
+            image__case=case, status=AnalysisStatus.REJECTED
+        ).count(),
+        urgencies=dict(Disease.objects.values_list("code", "urgency")),
+        thresholds=Thresholds.from_settings(),
+    )
+    Flag.objects.bulk_create(
+        [Flag(analysis=analysis, kind=d.kind, priority=d.priority, reason=d.reason[:255])
+         for d in decisions],
+        ignore_conflicts=True,
+    )
+    priority = most_urgent(d.priority for d in decisions)
+    if priority:
+        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
+
+
+def analysis_record_error(*, analysis: Analysis, error: str) -> bool:
+    """Give the row back to the queue after an unexpected error, or fail it for good.
+
+    Returns True if the caller should send the task again (attempts are left).
+    """
+    now = timezone.now()
+    error = error[:2000]
+    if analysis.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
+        _owned(analysis).update(
+            status=AnalysisStatus.FAILED, finished_at=now,
+            last_error=f"gave up after {analysis.attempts} attempts: {error}",
+        )
+        return False
+    released = _owned(analysis).update(
+        status=AnalysisStatus.QUEUED, queued_at=now, last_error=error
+    )
+    return released == 1
+
+
+def analysis_retry_delay(*, attempts: int) -> float:
+    return float(settings.ANALYSIS_RETRY_DELAY_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
+    """Send again every analysis whose task was lost; returns their ids.
+
+    Queued too long: the message was lost (a Redis restart without persistence, a failed
+    publish). Running past the time limit: the worker died and the message was not
+    redelivered. Rows out of attempts are failed instead of retried.
+    """
+    now = now or timezone.now()
+    queued_before = now - dt.timedelta(seconds=settings.ANALYSIS_QUEUED_STALE_SECONDS)
+    running_before = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
+    stuck = Analysis.objects.stuck(queued_before=queued_before, running_before=running_before)
+    max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
+    stuck.filter(attempts__gte=max_attempts).update(
+        status=AnalysisStatus.FAILED, finished_at=now,
+        last_error=f"gave up after {max_attempts} attempts (stopped responding)",
+    )
+    resent: list[int] = []
+    for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
+        # Conditional again: a worker may have claimed or finished it since the SELECT.
+        requeued = Analysis.objects.stuck(
+            queued_before=queued_before, running_before=running_before
+        ).filter(pk=pk).update(status=AnalysisStatus.QUEUED, queued_at=now)
+        if requeued:
+            analysis_enqueue(analysis_id=pk)
+            resent.append(pk)
+    if resent:
+        logger.warning("re-sent %d stuck analyses: %s", len(resent), resent)
+    return resent

@@ -1,0 +1,80 @@
+// Case page: upload with a progress bar, then poll the case status until the analysis is done.
+// Without JavaScript the form posts normally and a <noscript> refresh updates the page.
+(function () {
+  "use strict";
+
+  function setupUpload(form) {
+    var progress = document.getElementById("upload-progress");
+    var bar = progress.querySelector("progress");
+    var label = progress.querySelector("span");
+    var errors = document.getElementById("upload-errors");
+    var button = form.querySelector("button[type=submit]");
+    var maxBytes = parseInt(form.dataset.maxBytes, 10);
+
+    form.addEventListener("submit", function (event) {
+      var input = form.querySelector("input[type=file]");
+      if (!window.FormData || !input) return; // let the browser post the form
+      event.preventDefault();
+      errors.textContent = "";
+      var file = input.files[0];
+      if (!file) { errors.textContent = "Choose a photo first."; return; }
+      if (maxBytes && file.size > maxBytes) {
+        errors.textContent = "The photo is larger than the " + Math.round(maxBytes / 1e6) + " MB limit.";
+        return;
+      }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) return;
+        var pct = Math.round((e.loaded / e.total) * 100);
+        bar.value = pct;
+        label.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Checking the photo…";
+      });
+      xhr.addEventListener("load", function () {
+        var data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300 && data.redirect) {
+          window.location.assign(data.redirect);
+          return;
+        }
+        progress.hidden = true;
+        button.disabled = false;
+        errors.textContent = (data.errors || ["The upload failed (" + xhr.status + "). Please try again."]).join(" ");
+      });
+      xhr.addEventListener("error", function () {
+        progress.hidden = true;
+        button.disabled = false;
+        errors.textContent = "The upload failed. Check your connection and try again.";
+      });
+      progress.hidden = false;
+      bar.value = 0;
+      label.textContent = "Uploading…";
+      button.disabled = true;
+      xhr.send(new FormData(form));
+    });
+  }
+
+  function pollStatus(section) {
+    var url = section.dataset.statusUrl;
+    var started = Date.now();
+    function tick() {
+      if (Date.now() - started > 5 * 60 * 1000) return; // give up quietly; a reload still works
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { pending: true }; })
+        .then(function (data) {
+          if (data.pending) { window.setTimeout(tick, 1500); } else { window.location.reload(); }
+        })
+        .catch(function () { window.setTimeout(tick, 3000); });
+    }
+    window.setTimeout(tick, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("upload-form");
+    if (form) setupUpload(form);
+    var section = document.getElementById("analysis");
+    if (section && section.dataset.pending) pollStatus(section);
+  });
+})();

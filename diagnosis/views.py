@@ -1,0 +1,192 @@
+"""Patients' pages: my cases, a new case, the case page with upload, status and results.
+
+Photos are only ever sent by image_file/image_thumbnail below, after the same scoping as
+every other view (the owner, dermatologists, administrators); there is no public media URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from diagnosis import services
+from diagnosis.forms import CaseForm, UploadForm
+from diagnosis.models import Analysis, Case, LesionImage
+from knowledge.models import Disease
+from patients.models import Role, User
+from patients.permissions import patient_required, role_required
+
+case_reader_required = role_required(Role.PATIENT, Role.DERMATOLOGIST, Role.ADMIN)
+
+# Room for the multipart envelope around a photo at the size limit.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user; only for views behind a role check."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def upload_too_large(request: HttpRequest) -> str | None:
+    """Refuse an oversized body from its Content-Length, before Django spools it to disk."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    limit = settings.UPLOAD_MAX_BYTES
+    if length > limit + MULTIPART_OVERHEAD:
+        return f"The photo is larger than the {limit / 1e6:.0f} MB limit."
+    return None
+
+
+def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
+    name = str(image.thumbnail.name if thumbnail else image.file.name)
+    # Read whole: stored photos are re-encoded JPEGs of a few MB at most.
+    with default_storage.open(name, "rb") as f:
+        response = HttpResponse(f.read(), content_type="image/jpeg")
+    # Health data: browsers may keep it for the session, shared caches never.
+    response["Cache-Control"] = "private, max-age=600"
+    response["Content-Disposition"] = f'inline; filename="lesion-{image.pk}.jpg"'
+    return response
+
+
+@require_GET
+@patient_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = (
+        Case.objects.filter(patient=request_user(request))
+        .annotate(image_count=Count("images"))
+        .prefetch_related(
+            Prefetch("images", queryset=LesionImage.objects.prefetch_related("analyses"))
+        )
+    )
+    return render(request, "diagnosis/case_list.html", {"cases": cases})
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create(patient=request_user(request), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Case opened. Now add a photo of the lesion.")
+            return redirect(case)
+    status = 400 if form.errors else 200
+    return render(request, "diagnosis/case_form.html", {"form": form}, status=status)
+
+
+def _case_for(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+
+
+def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
+    images = list(
+        case.images.prefetch_related(
+            Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
+        ).order_by("-created_at", "-id")
+    )
+    history: list[tuple[LesionImage, Analysis | None]] = []
+    for image in images:
+        analyses = list(image.analyses.all())  # oldest first; the newest is the result
+        history.append((image, analyses[-1] if analyses else None))
+    latest = history[0][1] if history else None
+    disease = None
+    if latest and latest.guidance_code:
+        disease = Disease.objects.with_content().filter(code=latest.guidance_code).first()
+    return {
+        "case": case,
+        "history": history,
+        "latest": latest,
+        "latest_image": history[0][0] if history else None,
+        "disease": disease,
+        "pending": any(a is not None and a.is_pending for _, a in history),
+        "form": form or UploadForm(),
+        "max_mb": settings.UPLOAD_MAX_BYTES // 1_000_000,
+    }
+
+
+@require_GET
+@case_reader_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for(request, pk)
+    return render(request, "diagnosis/case_detail.html", _case_context(case))
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+@patient_required
+def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """The upload form's target; answers JSON to the page's script, a redirect otherwise."""
+    case = get_object_or_404(Case.objects.filter(patient=request_user(request)), pk=pk)
+    too_large = upload_too_large(request)
+    form = UploadForm(request.POST, request.FILES) if not too_large else UploadForm()
+    if too_large:
+        form.add_error(None, too_large)
+    elif form.is_valid():
+        try:
+            outcome = services.lesion_image_upload(
+                case=case, uploaded_by=request_user(request), upload=form.cleaned_data["image"]
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            note = (
+                "You already sent this photo; its result is below."
+                if outcome.duplicate
+                else "Photo received. The analysis usually takes a few seconds."
+            )
+            if _wants_json(request):
+                return JsonResponse(
+                    {"redirect": case.get_absolute_url(), "message": note,
+                     "analysis": outcome.analysis.pk, "duplicate": outcome.duplicate},
+                    status=200 if outcome.duplicate else 202,
+                )
+            messages.success(request, note)
+            return redirect(case)
+    if _wants_json(request):
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        return JsonResponse({"errors": errors}, status=400)
+    return render(request, "diagnosis/case_detail.html", _case_context(case, form), status=400)
+
+
+@require_GET
+@case_reader_required
+def case_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the case page polls while an analysis runs: small, and no health data."""
+    case = _case_for(request, pk)
+    analyses = Analysis.objects.filter(image__case=case).order_by("id")
+    states = [{"id": a.pk, "status": a.status} for a in analyses.only("id", "status")]
+    pending = any(s["status"] in ("queued", "running") for s in states)
+    response = JsonResponse({"pending": pending, "analyses": states})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@case_reader_required
+def image_file(request: HttpRequest, pk: int) -> HttpResponse:
+    image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
+    return image_response(image, thumbnail=False)
+
+
+@require_GET
+@case_reader_required
+def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
+    return image_response(image, thumbnail=True)

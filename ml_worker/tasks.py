@@ -1,0 +1,86 @@
+"""Celery glue between the diagnosis app's rows and the pure inference package.
+
+Tasks take ids, claim their row, and record what happened on it (diagnosis.services), so a
+task delivered twice, or re-sent by the sweeper, does its work at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_process_init, worker_ready
+from django.conf import settings
+
+from ml_worker.inference import ModelUnavailableError, analyze, get_model
+
+logger = logging.getLogger(__name__)
+
+
+def _preload_model() -> None:
+    try:
+        model = get_model()
+    except ModelUnavailableError:
+        # The worker stays up; each task then fails cleanly with the reason on its row.
+        logger.exception("skin-analysis model unavailable; analyses will fail until it is")
+    else:
+        logger.info("skin-analysis model %s loaded in process", model.version)
+
+
+@worker_process_init.connect
+def _load_model_in_child(**kwargs: Any) -> None:
+    # Prefork: runs in each child after fork. Never load in the parent, whose interpreter
+    # threads would not survive the fork.
+    _preload_model()
+
+
+@worker_ready.connect
+def _load_model_in_single_process_pool(sender: Any = None, **kwargs: Any) -> None:
+    # The solo and threads pools do not fork, so worker_process_init never fires there.
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    pool = getattr(sender, "pool", None)
+    if pool is not None and not isinstance(pool, PreforkPool):
+        _preload_model()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
+    time_limit=settings.ANALYSIS_TIME_LIMIT,
+    ignore_result=True,
+)
+def analyze_image(self: Any, analysis_id: int) -> str:
+    """Run the pipeline on one analysis' image and finish its row."""
+    from diagnosis import services
+
+    analysis = services.analysis_claim(analysis_id=analysis_id)
+    if analysis is None:
+        return "skipped"
+    try:
+        model = get_model()
+        data = services.lesion_image_read(image=analysis.image)
+        result = analyze(data, model)
+    except Exception as exc:  # includes SoftTimeLimitExceeded and a missing model
+        logger.warning("analysis %s attempt %s failed: %s", analysis_id, analysis.attempts,
+                       type(exc).__name__)
+        if services.analysis_record_error(analysis=analysis, error=f"{type(exc).__name__}: {exc}"):
+            services.analysis_enqueue(
+                analysis_id=analysis_id,
+                countdown=services.analysis_retry_delay(attempts=analysis.attempts),
+            )
+            return "retrying"
+        return "failed"
+    recorded = services.analysis_record_result(analysis=analysis, result=result)
+    return result.status if recorded else "discarded"
+
+
+@shared_task(ignore_result=True)
+def sweep_stuck_analyses() -> int:
+    """Re-send analyses whose task was lost (run by celery beat; see CELERY_BEAT_SCHEDULE)."""
+    from diagnosis.services import analysis_sweep_stuck
+
+    return len(analysis_sweep_stuck())

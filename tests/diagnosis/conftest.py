@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from diagnosis.models import Case
+from diagnosis.services import UploadOutcome, lesion_image_upload
+from patients.models import User
+from skincare_project.celery import app as celery_app
+from tests.factories import CaseFactory
+
+# Real photos from the shared data (HAM10000 dermoscopy, 200x150), not noise.
+NEVUS = "ham10000/images/ISIC_0024306.jpg"
+OTHER_LESION = "ham10000/images/ISIC_0024310.jpg"
+THIRD_LESION = "ham10000/images/ISIC_0027419.jpg"
+NOT_SKIN = "non_skin/images/car/car_0000.jpg"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "integration: needs PostgreSQL and Redis (runs in CI, skipped elsewhere)"
+    )
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(settings.SKIN_DATA_DIR)
+    if not (path / "ham10000" / "images").is_dir():
+        pytest.fail(f"shared data not found at {path}; set SKIN_DATA_DIR")
+    return path
+
+
+@pytest.fixture
+def lesion_jpeg(data_dir: Path) -> bytes:
+    return (data_dir / NEVUS).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process() -> Iterator[None]:
+    """Tasks sent by these tests run eagerly, so none lands in a real queue.
+
+    on_commit callbacks (which send them) only run inside
+    django_capture_on_commit_callbacks(execute=True) or transactional tests.
+    """
+    old = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
+
+
+@pytest.fixture
+def alice_case(alice: User) -> Case:
+    return CaseFactory.create(patient=alice)
+
+
+@pytest.fixture
+def bob_case(bob: User) -> Case:
+    return CaseFactory.create(patient=bob)
+
+
+def photo_file(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg") -> Any:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def upload(case: Case, data: bytes, name: str = "photo.jpg") -> UploadOutcome:
+    return lesion_image_upload(case=case, uploaded_by=case.patient, upload=photo_file(data, name))
+
+
+def jpeg(im: Image.Image, **kwargs: Any) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=92, **kwargs)
+    return buf.getvalue()
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in Path(root).rglob("*") if p.is_file()] if Path(root).exists() else []
