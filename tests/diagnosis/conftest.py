@@ -10,8 +10,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from diagnosis.models import Case
-from diagnosis.services import UploadOutcome, lesion_image_upload
+from diagnosis.models import Analysis, Case
+from diagnosis.services import (
+    UploadOutcome,
+    analysis_claim,
+    analysis_record_result,
+    lesion_image_upload,
+)
+from ml_worker.inference import AnalysisResult
 from patients.models import User
 from skincare_project.celery import app as celery_app
 from tests.factories import CaseFactory
@@ -82,3 +88,11 @@ def jpeg(im: Image.Image, **kwargs: Any) -> bytes:
 
 def stored_files(root: Path) -> list[Path]:
     return [p for p in Path(root).rglob("*") if p.is_file()] if Path(root).exists() else []
+
+
+def finish(analysis: Analysis, result: AnalysisResult) -> Analysis:
+    """Do what the worker does with `result`: claim the row, record, return it fresh."""
+    claimed = analysis_claim(analysis_id=analysis.pk)
+    assert claimed is not None
+    assert analysis_record_result(analysis=claimed, result=result)
+    return Analysis.objects.prefetch_related("flags").get(pk=analysis.pk)
