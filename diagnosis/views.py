@@ -69,7 +69,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
             Prefetch("images", queryset=LesionImage.objects.prefetch_related("analyses"))
         )
     )
-    return render(request, "diagnosis/case_list.html", {"cases": cases})
+    rows = []
+    for case in cases:
+        images = list(case.images.all())  # oldest first
+        latest = images[-1] if images else None
+        analyses = list(latest.analyses.all()) if latest else []
+        rows.append((case, latest, analyses[-1] if analyses else None))
+    return render(request, "diagnosis/case_list.html", {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])
