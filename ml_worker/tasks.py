@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init
 from django.conf import settings
 
 from ml_worker.inference import ModelUnavailableError, analyze, get_model
@@ -30,19 +30,10 @@ def _preload_model() -> None:
 
 @worker_process_init.connect
 def _load_model_in_child(**kwargs: Any) -> None:
-    # Prefork: runs in each child after fork. Never load in the parent, whose interpreter
-    # threads would not survive the fork.
+    # Prefork: runs in each child after fork (the solo pool sends it too). Never load in the
+    # parent, whose interpreter threads would not survive the fork. Other pools load the
+    # model on their first task.
     _preload_model()
-
-
-@worker_ready.connect
-def _load_model_in_single_process_pool(sender: Any = None, **kwargs: Any) -> None:
-    # The solo and threads pools do not fork, so worker_process_init never fires there.
-    from celery.concurrency.prefork import TaskPool as PreforkPool
-
-    pool = getattr(sender, "pool", None)
-    if pool is not None and not isinstance(pool, PreforkPool):
-        _preload_model()
 
 
 @shared_task(
