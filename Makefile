@@ -49,8 +49,11 @@ evaluate: dev-venv
 	$(PY) -m ml_worker.evaluate $${SKIN_DATA_DIR:-../shared/data}/ham10000/labels.csv \
 		--where split=test --report reports/evaluate
 
+# The inference pipeline alone, then end to end through Redis, one worker and PostgreSQL
+# (BENCH_DATABASE_URL and BENCH_BROKER_URL; see diagnosis/bench_e2e.py for the defaults).
 bench: dev-venv
 	$(PY) -m ml_worker.bench
+	$(PY) -m diagnosis.bench_e2e
 
 clean:
 	rm -rf var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -70,7 +70,6 @@ def decide_flags(
     """
     status = result.get("status")
     flags: list[FlagDecision] = []
-    unknown_urgency = _urgency(urgencies, UNKNOWN_CODE)
     cls = result.get("classification")
 
     if status in ("ok", "unknown") and cls:
@@ -99,7 +98,7 @@ def decide_flags(
             flags.append(
                 FlagDecision(
                     FlagKind.UNKNOWN_LESION,
-                    unknown_urgency,
+                    _urgency(urgencies, UNKNOWN_CODE),
                     f"unknown score {unknown['score']:.0f} > {unknown['threshold']:.0f}",
                 )
             )
@@ -108,7 +107,7 @@ def decide_flags(
         if confidence < thresholds.low_confidence_below:
             # Unsure between several types: as urgent as the most urgent of the top 3.
             top_codes = [item["code"] for item in cls["top3"]]
-            priority = most_urgent(_urgency(urgencies, c) for c in top_codes) or unknown_urgency
+            priority = most_urgent(_urgency(urgencies, c) for c in top_codes) or Urgency.SOON
             flags.append(
                 FlagDecision(
                     FlagKind.LOW_CONFIDENCE,
@@ -123,7 +122,7 @@ def decide_flags(
             flags.append(
                 FlagDecision(
                     FlagKind.REPEATED_POOR_QUALITY,
-                    unknown_urgency,
+                    _urgency(urgencies, UNKNOWN_CODE),
                     f"{rejected_in_case} photos of this lesion rejected",
                 )
             )
@@ -132,6 +131,7 @@ def decide_flags(
         # A changing or bleeding lesion is a warning sign whatever the model thinks of the
         # photo: at least as urgent as an unidentified lesion.
         predicted = cls["predicted"] if cls and status in ("ok", "unknown") else UNKNOWN_CODE
+        unknown_urgency = _urgency(urgencies, UNKNOWN_CODE)
         change_priority = most_urgent([_urgency(urgencies, predicted), unknown_urgency])
         flags.append(
             FlagDecision(

@@ -7,10 +7,12 @@ count says whether this caller still owns the row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from diagnosis.flags import Thresholds, decide_flags, most_urgent
+from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
 from diagnosis.models import Analysis, AnalysisStatus, Case, Flag, LesionImage
 from knowledge.models import Disease
@@ -238,7 +240,10 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
     else:
         detail = result.status
     data = result.to_dict()
-    with transaction.atomic():
+    # Decided before writing, so that a result without flags is a single UPDATE: this runs
+    # once per photo in the worker, where every round trip counts.
+    decisions = [] if status == AnalysisStatus.FAILED else _flag_decisions(analysis, data)
+    with transaction.atomic() if decisions else contextlib.nullcontext():
         updated = _owned(analysis).update(
             status=status, finished_at=now, result=data, model_version=result.model_version,
             outcome=result.status, status_detail=detail[:200],
@@ -247,35 +252,57 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
             is_unknown=bool(result.unknown and result.unknown.is_unknown),
             pipeline_ms=result.total_ms,
             last_error=f"{result.error_code}: {result.error}" if result.status == "error" else "",
+            priority=most_urgent(d.priority for d in decisions) or "",
         )
         if updated == 0:
             logger.info("analysis %s: claim lost, result discarded", analysis.pk)
             return False
-        if status != AnalysisStatus.FAILED:
-            _raise_flags(analysis, data)
+        if decisions:
+            Flag.objects.bulk_create(
+                [Flag(analysis=analysis, kind=d.kind, priority=d.priority, reason=d.reason[:255])
+                 for d in decisions],
+                ignore_conflicts=True,
+            )
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True
 
 
-def _raise_flags(analysis: Analysis, result: dict[str, Any]) -> None:
+class _KnowledgeUrgencies(Mapping[str, str]):
+    """Urgency per knowledge-base code, read on first use: most results raise no flag."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = dict(Disease.objects.values_list("code", "urgency"))
+        return self._data
+
+    def __getitem__(self, code: str) -> str:
+        return self._load()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def _flag_decisions(analysis: Analysis, result: dict[str, Any]) -> list[FlagDecision]:
     case = analysis.image.case
-    decisions = decide_flags(
+    rejected = 0
+    if result["status"] in ("rejected_quality", "rejected_not_skin"):
+        # The earlier rejected photos of this lesion, and this one.
+        rejected = 1 + Analysis.objects.filter(
+            image__case=case, status=AnalysisStatus.REJECTED
+        ).exclude(pk=analysis.pk).count()
+    return decide_flags(
         result=result,
         reported_change=case.reported_change,
-        rejected_in_case=Analysis.objects.filter(
-            image__case=case, status=AnalysisStatus.REJECTED
-        ).count(),
-        urgencies=dict(Disease.objects.values_list("code", "urgency")),
+        rejected_in_case=rejected,
+        urgencies=_KnowledgeUrgencies(),
         thresholds=Thresholds.from_settings(),
     )
-    Flag.objects.bulk_create(
-        [Flag(analysis=analysis, kind=d.kind, priority=d.priority, reason=d.reason[:255])
-         for d in decisions],
-        ignore_conflicts=True,
-    )
-    priority = most_urgent(d.priority for d in decisions)
-    if priority:
-        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
 
 
 def analysis_record_error(*, analysis: Analysis, error: str) -> bool:
