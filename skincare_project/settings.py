@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # A disease's urgency and a flag's priority are one choice set: one name in the schema.
+    "ENUM_NAME_OVERRIDES": {"UrgencyEnum": "knowledge.models.Urgency"},
 }
 
 # Celery. The default broker is kombu's filesystem transport, so `make run` needs no server
