@@ -19,7 +19,7 @@ class QualityThresholds:
     min_short_side: int = 120
     min_sharpness: float = 20.0  # variance of the Laplacian at network resolution
     max_dark_p90: float = 70.0  # even the bright parts are dark
-    min_bright_p10: float = 215.0  # even the dark parts are washed out
+    min_bright_p10: float = 195.0  # even the dark parts are washed out
     max_clipped: float = 0.30  # share of pixels at 250+ in every channel
 
     @classmethod
@@ -71,6 +71,8 @@ def assess(
                 "The photo is too dark; use daylight or a lamp, without flash glare.",
             )
         )
+    # Two ways to be over-exposed, one reason for the patient: washed out overall, or large
+    # areas blown out to pure white (flash glare).
     if p10 > t.min_bright_p10:
         reasons.append(
             QualityReason(
@@ -83,7 +85,7 @@ def assess(
     elif clipped > t.max_clipped:
         reasons.append(
             QualityReason(
-                "overexposed",
+                "too_bright",
                 round(clipped, 3),
                 t.max_clipped,
                 "Large parts of the photo are pure white; avoid flash and direct light.",

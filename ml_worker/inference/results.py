@@ -18,7 +18,7 @@ class StageOutcome:
 
 @dataclass(frozen=True)
 class QualityReason:
-    code: str  # blurry | too_dark | too_bright | overexposed | too_small
+    code: str  # blurry | too_dark | too_bright | too_small
     value: float
     threshold: float
     message: str

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -15,6 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
     p.add_argument("--stage", choices=["all", "train", "export", "card"], default="all")
     p.add_argument("--finetune-epochs", type=int, default=7)
+    p.add_argument("--finetune-lr", type=float, default=1e-4)
+    p.add_argument(
+        "--extra-epochs",
+        type=int,
+        default=5,
+        help="then a warm restart at half the learning rate for this many epochs",
+    )
+    p.add_argument("--resume", action="store_true", help="continue from --out's weights")
     p.add_argument("--unfreeze-from-block", type=int, default=4)
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
@@ -28,16 +37,27 @@ def main(argv: list[str] | None = None) -> int:
     from ml_worker.training.train import TrainConfig, train
 
     if args.stage in ("all", "train"):
-        train(
-            TrainConfig(
-                out_dir=args.out,
-                seed=args.seed,
-                finetune_epochs=args.finetune_epochs,
-                unfreeze_from_block=args.unfreeze_from_block,
-                max_minutes=args.max_minutes,
-                limit=args.limit,
-            )
+        cfg = TrainConfig(
+            out_dir=args.out,
+            seed=args.seed,
+            finetune_epochs=args.finetune_epochs,
+            finetune_lr=args.finetune_lr,
+            unfreeze_from_block=args.unfreeze_from_block,
+            max_minutes=args.max_minutes,
+            limit=args.limit,
+            resume=args.resume,
         )
+        train(cfg)
+        if args.extra_epochs:
+            train(
+                replace(
+                    cfg,
+                    resume=True,
+                    finetune_epochs=args.extra_epochs,
+                    finetune_lr=args.finetune_lr / 2,
+                    seed=args.seed + 1,
+                )
+            )
     if args.stage in ("all", "export"):
         from ml_worker.training.export import export_all
 

@@ -41,6 +41,9 @@ class TrainConfig:
     class_weight_power: float = 0.5
     max_minutes: float = 60.0
     limit: int | None = None  # use a handful of images (tests)
+    # Continue fine-tuning from out_dir's weights with a fresh cosine cycle (a warm restart)
+    # instead of starting from ImageNet.
+    resume: bool = False
 
 
 def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.float32]:
@@ -123,8 +126,37 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
     model, backbone = build_classifier(cfg.seed)
     _freeze_batchnorm(model)
+    previous: dict[str, Any] = {}
+    if cfg.resume:
+        model.load_weights(cfg.out_dir / "classifier.weights.h5")
+        previous = json.loads((cfg.out_dir / "train_summary.json").read_text())
+        stage1 = previous["stage1"]
+    else:
+        stage1 = _train_head(cfg, model, backbone, x_train, y_train, x_val, y_val, cw)
+    history = _finetune(cfg, model, backbone, x_train, y_train, x_val, y_val, cw, previous, t_start)
+    summary = {
+        "config": {k: str(v) for k, v in asdict(cfg).items()},
+        "n_train": len(train_items),
+        "n_val": len(val_items),
+        "stage1": stage1,
+        "stage2": history,
+        "minutes": round((time.monotonic() - t_start) / 60 + previous.get("minutes", 0), 1),
+    }
+    (cfg.out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
 
-    # Stage 1: head on frozen features (computed once: cheap, and a good start for stage 2).
+
+def _train_head(
+    cfg: TrainConfig,
+    model: keras.Model,
+    backbone: keras.Model,
+    x_train: npt.NDArray[np.uint8],
+    y_train: npt.NDArray[np.int64],
+    x_val: npt.NDArray[np.uint8],
+    y_val: npt.NDArray[np.int64],
+    cw: npt.NDArray[np.float32],
+) -> dict[str, float]:
+    """Stage 1: head on frozen features (computed once: cheap, and a good start for stage 2)."""
     t0 = time.monotonic()
     f_train = _predict(backbone, x_train)
     head_in = keras.Input((f_train.shape[1],))
@@ -151,8 +183,22 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         "seconds": round(time.monotonic() - t0, 1),
     }
     log.info("stage 1 (frozen backbone): %s", stage1)
+    return stage1
 
-    # Stage 2: fine-tune the upper blocks.
+
+def _finetune(
+    cfg: TrainConfig,
+    model: keras.Model,
+    backbone: keras.Model,
+    x_train: npt.NDArray[np.uint8],
+    y_train: npt.NDArray[np.int64],
+    x_val: npt.NDArray[np.uint8],
+    y_val: npt.NDArray[np.int64],
+    cw: npt.NDArray[np.float32],
+    previous: dict[str, Any],
+    t_start: float,
+) -> list[dict[str, float]]:
+    """Stage 2: fine-tune the upper blocks; keeps (and saves) the best epoch on val."""
     _set_trainable_from(backbone, cfg.unfreeze_from_block)
     steps = max(1, int(np.ceil(len(x_train) / cfg.batch_size)))
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -172,9 +218,12 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         .batch(cfg.batch_size)
         .prefetch(2)
     )
-    history: list[dict[str, float]] = []
+    history: list[dict[str, float]] = list(previous.get("stage2", []))
     best_score, best_weights = -1.0, model.get_weights()
-    for epoch in range(cfg.finetune_epochs):
+    if history:  # resuming: the saved weights are the best so far; beat them to replace them
+        best_score = max(r["val_balanced_accuracy"] + r["val_accuracy"] for r in history)
+    first = len(history)
+    for epoch in range(first, first + cfg.finetune_epochs):
         t0 = time.monotonic()
         fit = model.fit(ds, epochs=1, verbose=0)
         val_pred = _predict(model, x_val).argmax(1)
@@ -183,6 +232,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             "loss": float(fit.history["loss"][-1]),
             "val_balanced_accuracy": balanced_accuracy(y_val, val_pred),
             "val_accuracy": float(np.mean(val_pred == y_val)),
+            "lr_peak": cfg.finetune_lr,
             "seconds": round(time.monotonic() - t0, 1),
         }
         history.append(row)
@@ -197,13 +247,4 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             break
     model.set_weights(best_weights)
     model.save_weights(cfg.out_dir / "classifier.weights.h5")
-    summary = {
-        "config": {k: str(v) for k, v in asdict(cfg).items()},
-        "n_train": len(train_items),
-        "n_val": len(val_items),
-        "stage1": stage1,
-        "stage2": history,
-        "minutes": round((time.monotonic() - t_start) / 60, 1),
-    }
-    (cfg.out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
-    return summary
+    return history
