@@ -24,14 +24,16 @@ venv: $(VENV)/.installed-runtime
 dev-venv: $(VENV)/.installed-dev
 
 # Migrates, seeds the demo accounts, then serves http://127.0.0.1:$PORT (default 8000) with a
-# Celery worker next to it. Ctrl-C stops both. DEBUG and a development key are for local use only.
+# Celery worker (with beat, which runs the sweeper of stuck analyses) next to it. Ctrl-C stops
+# both. DEBUG and a development key are for local use only.
 run: export DEBUG = 1
 run: export SECRET_KEY ?= django-insecure-local-development-key-for-make-run-only
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) -m celery -A skincare_project worker --concurrency 1 -l info & worker=$$!; \
+	$(PY) -m celery -A skincare_project worker --beat --schedule var/celerybeat-schedule \
+		--concurrency 1 -l info & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
 
