@@ -34,6 +34,8 @@ from patients.models import User
 
 logger = logging.getLogger(__name__)
 
+MB = 1024 * 1024  # what phones and file managers call a megabyte
+
 UPLOAD_MESSAGES = {
     "empty": "The file is empty. Choose a photo and try again.",
     "unsupported_format": "This is not a JPEG, PNG or WebP photo. Other file types are not "
@@ -76,14 +78,14 @@ def _read_upload(upload: UploadedFile) -> bytes:
     size = upload.size or 0
     if size > limit:
         raise ValidationError(
-            {"image": [f"The photo is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."]},
+            {"image": [f"The photo is {size / MB:.1f} MB; the limit is {limit / MB:.0f} MB."]},
             code="too_big",
         )
     upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:  # the declared size lied
         raise ValidationError(
-            {"image": [f"The photo is larger than the {limit / 1e6:.0f} MB limit."]},
+            {"image": [f"The photo is larger than the {limit / MB:.0f} MB limit."]},
             code="too_big",
         )
     return data

@@ -44,7 +44,7 @@ def upload_too_large(request: HttpRequest) -> str | None:
         return None
     limit = settings.UPLOAD_MAX_BYTES
     if length > limit + MULTIPART_OVERHEAD:
-        return f"The photo is larger than the {limit / 1e6:.0f} MB limit."
+        return f"The photo is larger than the {limit / services.MB:.0f} MB limit."
     return None
 
 
@@ -120,7 +120,7 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
         "disease": disease,
         "pending": any(a is not None and a.is_pending for _, a in history),
         "form": form or UploadForm(),
-        "max_mb": settings.UPLOAD_MAX_BYTES // 1_000_000,
+        "max_bytes": settings.UPLOAD_MAX_BYTES,
     }
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 
+from diagnosis.models import Flag, FlagKind
+
 register = template.Library()
 
 
@@ -19,3 +21,19 @@ def bar_width(value: float | None) -> str:
     """A CSS width for a probability bar, with a sliver so tiny values stay visible."""
     pct = max(float(value or 0) * 100, 0.5)
     return f"{min(pct, 100):.1f}%"
+
+
+# Flags as the patient reads them: why a dermatologist will look, without clinical jargon.
+PATIENT_REASONS = {
+    FlagKind.SUSPECTED_MALIGNANCY: "the result includes a type of skin cancer that a "
+    "specialist should rule out",
+    FlagKind.UNKNOWN_LESION: "it does not look like the types the model knows",
+    FlagKind.LOW_CONFIDENCE: "the model is unsure between several types",
+    FlagKind.REPEATED_POOR_QUALITY: "several photos of it could not be assessed",
+    FlagKind.PATIENT_REPORTED_CHANGE: "you told us it has changed or bleeds",
+}
+
+
+@register.filter
+def patient_reason(flag: Flag) -> str:
+    return PATIENT_REASONS.get(FlagKind(flag.kind), flag.get_kind_display().lower())

@@ -143,7 +143,7 @@ def test_the_result_shows_the_top_three_and_what_it_means(
     assert 'style="width: 62.0%"' in content and 'style="width: 30.0%"' in content
     assert "This is not a diagnosis." in content
     assert "A dermatologist will review this as a priority." in content
-    assert "suspected malignancy" in content
+    assert "Why: the result includes a type of skin cancer" in content
     assert "About melanoma" in content and "When to see a doctor" in content
     assert "See a doctor: Urgent" in content
     assert "What you can do" in content and "Treatment" in content
@@ -171,6 +171,7 @@ def test_an_unknown_lesion_is_explained_with_the_unknown_entry(
     assert "does not look like one of the lesion types we know" in content
     assert "Most likely" not in content
     assert "A dermatologist will review this." in content
+    assert "Why: it does not look like the types the model knows." in content
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@
       var file = input.files[0];
       if (!file) { errors.textContent = "Choose a photo first."; return; }
       if (maxBytes && file.size > maxBytes) {
-        errors.textContent = "The photo is larger than the " + Math.round(maxBytes / 1e6) + " MB limit.";
+        errors.textContent = "The photo is larger than the " + Math.round(maxBytes / 1048576) + " MB limit.";
         return;
       }
       var xhr = new XMLHttpRequest();
