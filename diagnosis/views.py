@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -32,7 +32,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 def request_user(request: HttpRequest) -> User:
     """The signed-in user; only for views behind a role check."""
-    assert isinstance(request.user, User)
+    if not isinstance(request.user, User):
+        raise PermissionDenied
     return request.user
 
 
