@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     broker_url = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER)
     _prepare_services(db_url, broker_url)
     tmp = Path(tempfile.mkdtemp(prefix="bench_e2e_"))
+    (tmp / "var" / "staticfiles").mkdir(parents=True)  # WhiteNoise warns if it is missing
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
         "DATABASE_URL": db_url, "CELERY_BROKER_URL": broker_url, "ANALYSIS_QUEUE": queue,
