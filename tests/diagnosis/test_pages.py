@@ -248,3 +248,18 @@ def test_alices_other_cases_do_not_leak_into_this_one(
     content = _page(alice_client, alice_case)
 
     assert f"/images/{other.image.pk}/" not in content
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(
+    alice_client: Client, alice_case: Case, lesion_jpeg: bytes, settings: Any
+) -> None:
+    settings.UPLOAD_MAX_BYTES = 100
+
+    response = alice_client.post(
+        f"/cases/{alice_case.pk}/upload/", {"image": photo_file(lesion_jpeg * 40)},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0].startswith("The photo is larger than the")
+    assert not LesionImage.objects.exists()
