@@ -142,10 +142,15 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload form's target; answers JSON to the page's script, a redirect otherwise."""
     case = get_object_or_404(Case.objects.filter(patient=request_user(request)), pk=pk)
     too_large = upload_too_large(request)
-    form = UploadForm(request.POST, request.FILES) if not too_large else UploadForm()
     if too_large:
+        # Bound to nothing, so the body is never parsed; shows only this error.
+        form = UploadForm(data={})
+        form.is_valid()
+        form.errors.clear()
         form.add_error(None, too_large)
-    elif form.is_valid():
+    else:
+        form = UploadForm(request.POST, request.FILES)
+    if not too_large and form.is_valid():
         try:
             outcome = services.lesion_image_upload(
                 case=case, uploaded_by=request_user(request), upload=form.cleaned_data["image"]
