@@ -30,10 +30,11 @@ def fit_logit_adjustment(logits: F, y: I64, prior: npt.NDArray[np.float64]) -> t
     """One-parameter logit adjustment (Menon et al. 2021): bias = -tau * log(prior).
 
     tau is chosen on val for balanced accuracy + accuracy; a single parameter cannot overfit
-    the 15-sample classes of val the way eight free biases would.
+    the 15-sample classes of val the way eight free biases would. It may be negative: training
+    already reweighted the classes, and val may say that went too far for overall accuracy.
     """
     best = (-1.0, 0.0)
-    for tau in np.linspace(0.0, 1.5, 31):
+    for tau in np.linspace(-1.0, 1.5, 51):
         pred = (logits - tau * np.log(prior)).argmax(1)
         score = balanced_accuracy(y, pred, N) + float(np.mean(pred == y))
         if score > best[0] + 1e-9:
