@@ -133,7 +133,7 @@ def export_all(
     _, f_oth_va = run_network(net, x_oth_va, tta)
     maha, maha_auroc, maha_trials = fh.choose_mahalanobis(f_tr, y_tr, f_va, f_oth_va)
     s_known, s_other = maha.score(f_va), maha.score(f_oth_va)
-    ood_threshold = fh.youden_threshold(s_known, s_other)
+    ood_threshold = fh.unknown_threshold(s_known, s_other)
     log.info("unknown detector: val AUROC %.4f, threshold %.1f", maha_auroc, ood_threshold)
 
     # Skin check: positives = ham + clinical photos, also shrunk to thumbnails; negatives =

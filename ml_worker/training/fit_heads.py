@@ -107,6 +107,16 @@ def choose_mahalanobis(
     return best[1], best[0], trials
 
 
+def unknown_threshold(
+    known: npt.NDArray[np.float64], other: npt.NDArray[np.float64], max_known_rate: float = 0.02
+) -> float:
+    """Youden's threshold, raised if needed so at most `max_known_rate` of known val photos
+    are called unknown: every known lesion called unknown is a wrong answer for a patient."""
+    return max(
+        youden_threshold(known, other), float(np.percentile(known, 100 * (1 - max_known_rate)))
+    )
+
+
 def youden_threshold(neg: npt.NDArray[np.float64], pos: npt.NDArray[np.float64]) -> float:
     """Threshold maximising TPR - FPR; a score above it is called positive."""
     cands = np.unique(np.concatenate([neg, pos]))
