@@ -15,7 +15,8 @@ JSON object (the contract other tools rely on). Definitions:
 - non_skin_rejected: share of `non_skin` rows not answered with a class (any gate).
   non_skin_rejected_by_skin_check: share rejected by the skin check itself.
 - skin_false_reject: share of skin rows (8 codes + other) rejected as "not skin".
-- quality_rejected: share of all rows rejected by the quality check.
+- quality_rejected: share of all rows rejected by the quality check;
+  quality_rejected_skin: the same among skin rows (8 codes + other).
 """
 
 from __future__ import annotations
@@ -174,6 +175,12 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
     out["quality_rejected"] = (
         round(float(np.mean([r.status == "rejected_quality" for r in results])), 4)
         if results
+        else None
+    )
+    # The same, among skin photos only (8 codes + other): what good photos suffer.
+    out["quality_rejected_skin"] = (
+        round(float(np.mean([results[i].status == "rejected_quality" for i in skin_rows])), 4)
+        if skin_rows
         else None
     )
     out["quality_reasons"] = dict(

@@ -129,7 +129,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"| non_skin (native 30x30) rejected, any gate | {_fmt(m.get('non_skin_rejected'))} | |",
         f"| non_skin upscaled rejected by the skin check | "
         f"{_fmt(up.get('non_skin_rejected_by_skin_check'))} | >= 0.99 |",
-        f"| quality check flags on ham10000 test + skin_other | {_fmt(m.get('quality_rejected'))} "
+        f"| quality check flags on ham10000 test + skin_other | "
+        f"{_fmt(m.get('quality_rejected_skin'))} "
         "| <= 0.03 |",
         f"| degraded test images flagged | {_fmt(deg.get('quality_rejected'))} | >= 0.95 |",
         f"| pipeline p50 per image (evaluation run) | {_fmt(m.get('p50_ms'))} ms | |",
