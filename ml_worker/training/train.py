@@ -21,10 +21,20 @@ import tensorflow as tf
 
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+from ml_worker.metrics import balanced_accuracy
 from ml_worker.training.data import Item, ham_items, label_ids, load_inputs
 from ml_worker.training.efficientnet_lite import build_backbone, load_imagenet_weights
 
 log = logging.getLogger("ml_worker.training")
+
+
+@dataclass(frozen=True)
+class _Data:
+    x_train: npt.NDArray[np.uint8]
+    y_train: npt.NDArray[np.int64]
+    x_val: npt.NDArray[np.uint8]
+    y_val: npt.NDArray[np.int64]
+    weights: npt.NDArray[np.float32]  # per class
 
 
 @dataclass(frozen=True)
@@ -52,11 +62,6 @@ def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.floa
     w = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
     w = w / (w[y].mean() if len(y) else 1.0)
     return w.astype(np.float32)
-
-
-def balanced_accuracy(y: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> float:
-    recalls = [float(np.mean(pred[y == c] == c)) for c in range(len(CLASSES)) if np.any(y == c)]
-    return float(np.mean(recalls)) if recalls else 0.0
 
 
 def augment(image: tf.Tensor) -> tf.Tensor:
@@ -123,6 +128,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     x_val, y_val = load_inputs(val_items), label_ids(val_items)
     cw = class_weights(y_train, cfg.class_weight_power)
     log.info("class weights %s", dict(zip(CLASSES, np.round(cw, 2).tolist(), strict=True)))
+    data = _Data(x_train, y_train, x_val, y_val, cw)
 
     model, backbone = build_classifier(cfg.seed)
     _freeze_batchnorm(model)
@@ -132,8 +138,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         previous = json.loads((cfg.out_dir / "train_summary.json").read_text())
         stage1 = previous["stage1"]
     else:
-        stage1 = _train_head(cfg, model, backbone, x_train, y_train, x_val, y_val, cw)
-    history = _finetune(cfg, model, backbone, x_train, y_train, x_val, y_val, cw, previous, t_start)
+        stage1 = _train_head(cfg, model, backbone, data)
+    history = _finetune(cfg, model, backbone, data, previous, t_start)
     summary = {
         "config": {k: str(v) for k, v in asdict(cfg).items()},
         "n_train": len(train_items),
@@ -150,15 +156,11 @@ def _train_head(
     cfg: TrainConfig,
     model: keras.Model,
     backbone: keras.Model,
-    x_train: npt.NDArray[np.uint8],
-    y_train: npt.NDArray[np.int64],
-    x_val: npt.NDArray[np.uint8],
-    y_val: npt.NDArray[np.int64],
-    cw: npt.NDArray[np.float32],
+    d: _Data,
 ) -> dict[str, float]:
     """Stage 1: head on frozen features (computed once: cheap, and a good start for stage 2)."""
     t0 = time.monotonic()
-    f_train = _predict(backbone, x_train)
+    f_train = _predict(backbone, d.x_train)
     head_in = keras.Input((f_train.shape[1],))
     head_out = keras.layers.Dense(len(CLASSES))(keras.layers.Dropout(0.3)(head_in))
     head = keras.Model(head_in, head_out)
@@ -168,18 +170,18 @@ def _train_head(
     )
     head.fit(
         f_train,
-        y_train,
-        sample_weight=cw[y_train],
+        d.y_train,
+        sample_weight=d.weights[d.y_train],
         epochs=cfg.head_epochs,
         batch_size=64,
         verbose=0,
         shuffle=True,
     )
     model.get_layer("logits").set_weights(head.layers[-1].get_weights())
-    val_pred = _predict(model, x_val).argmax(1)
+    val_pred = _predict(model, d.x_val).argmax(1)
     stage1 = {
-        "val_balanced_accuracy": balanced_accuracy(y_val, val_pred),
-        "val_accuracy": float(np.mean(val_pred == y_val)),
+        "val_balanced_accuracy": balanced_accuracy(d.y_val, val_pred, len(CLASSES)),
+        "val_accuracy": float(np.mean(val_pred == d.y_val)),
         "seconds": round(time.monotonic() - t0, 1),
     }
     log.info("stage 1 (frozen backbone): %s", stage1)
@@ -190,17 +192,13 @@ def _finetune(
     cfg: TrainConfig,
     model: keras.Model,
     backbone: keras.Model,
-    x_train: npt.NDArray[np.uint8],
-    y_train: npt.NDArray[np.int64],
-    x_val: npt.NDArray[np.uint8],
-    y_val: npt.NDArray[np.int64],
-    cw: npt.NDArray[np.float32],
+    d: _Data,
     previous: dict[str, Any],
     t_start: float,
 ) -> list[dict[str, float]]:
     """Stage 2: fine-tune the upper blocks; keeps (and saves) the best epoch on val."""
     _set_trainable_from(backbone, cfg.unfreeze_from_block)
-    steps = max(1, int(np.ceil(len(x_train) / cfg.batch_size)))
+    steps = max(1, int(np.ceil(len(d.x_train) / cfg.batch_size)))
     schedule = keras.optimizers.schedules.CosineDecay(
         cfg.finetune_lr / 10,
         decay_steps=steps * cfg.finetune_epochs,
@@ -212,8 +210,8 @@ def _finetune(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     ds = (
-        tf.data.Dataset.from_tensor_slices((x_train, y_train, cw[y_train]))
-        .shuffle(len(x_train), seed=cfg.seed, reshuffle_each_iteration=True)
+        tf.data.Dataset.from_tensor_slices((d.x_train, d.y_train, d.weights[d.y_train]))
+        .shuffle(len(d.x_train), seed=cfg.seed, reshuffle_each_iteration=True)
         .map(lambda x, y, w: (augment(x), y, w), num_parallel_calls=tf.data.AUTOTUNE)
         .batch(cfg.batch_size)
         .prefetch(2)
@@ -226,12 +224,12 @@ def _finetune(
     for epoch in range(first, first + cfg.finetune_epochs):
         t0 = time.monotonic()
         fit = model.fit(ds, epochs=1, verbose=0)
-        val_pred = _predict(model, x_val).argmax(1)
+        val_pred = _predict(model, d.x_val).argmax(1)
         row = {
             "epoch": epoch + 1,
             "loss": float(fit.history["loss"][-1]),
-            "val_balanced_accuracy": balanced_accuracy(y_val, val_pred),
-            "val_accuracy": float(np.mean(val_pred == y_val)),
+            "val_balanced_accuracy": balanced_accuracy(d.y_val, val_pred, len(CLASSES)),
+            "val_accuracy": float(np.mean(val_pred == d.y_val)),
             "lr_peak": cfg.finetune_lr,
             "seconds": round(time.monotonic() - t0, 1),
         }
