@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ml_worker.inference.decode import decode_image
 
@@ -31,23 +30,6 @@ class PreparedImage:
     height: int
 
 
-def _full_resolution(data: bytes, fmt: str) -> Image.Image:
-    """Decode at full size, orientation applied, alpha composited on white.
-
-    decode_image() may decode big JPEGs at a reduced scale (enough for the network); the
-    stored copy is for dermatologists, who zoom in, so it is decoded again in full. Only
-    called after decode_image() accepted the bytes, so the pixel limit already holds.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data), formats=[fmt]) as opened:
-            im = ImageOps.exif_transpose(opened)
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                rgba = im.convert("RGBA")
-                im = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-            return im.convert("RGB")
-
-
 def _encode_jpeg(im: Image.Image, quality: int) -> bytes:
     # A fresh image from raw pixels carries no info dict, so nothing (EXIF, GPS, ICC, XMP,
     # comments) can ride along into the saved file.
@@ -59,11 +41,9 @@ def _encode_jpeg(im: Image.Image, quality: int) -> bytes:
 
 def prepare_upload(data: bytes) -> PreparedImage:
     """Validate and re-encode an upload; raises ImageDecodeError (with a `.code`) if refused."""
-    decoded = decode_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS)
-    if decoded.rgb.shape[:2] == (decoded.height, decoded.width):
-        im = Image.fromarray(decoded.rgb, "RGB")
-    else:
-        im = _full_resolution(data, decoded.format)
+    # Full resolution: the stored copy is for dermatologists, who zoom in.
+    decoded = decode_image(data, max_pixels=settings.UPLOAD_MAX_PIXELS, draft=False)
+    im = Image.fromarray(decoded.rgb, "RGB")
     longest = settings.UPLOAD_STORED_MAX_SIDE
     if max(im.size) > longest:
         im.thumbnail((longest, longest), Image.Resampling.LANCZOS)

@@ -56,8 +56,9 @@ def analyze_image(self: Any, analysis_id: int) -> str:
         data = services.lesion_image_read(image=analysis.image)
         result = analyze(data, model)
     except Exception as exc:  # includes SoftTimeLimitExceeded and a missing model
-        logger.warning("analysis %s attempt %s failed: %s", analysis_id, analysis.attempts,
-                       type(exc).__name__)
+        logger.warning(
+            "analysis %s attempt %s failed: %s", analysis_id, analysis.attempts, type(exc).__name__
+        )
         if services.analysis_record_error(analysis=analysis, error=f"{type(exc).__name__}: {exc}"):
             services.analysis_enqueue(
                 analysis_id=analysis_id,

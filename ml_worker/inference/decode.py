@@ -51,7 +51,8 @@ def _oriented_size(im: Image.Image) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, *, draft: bool = True) -> DecodedImage:
+    """Decode untrusted bytes. `draft=False` keeps full resolution (the copy we store)."""
     if not data:
         raise EmptyImageError("the file is empty")
     fmt = sniff_format(data)
@@ -68,7 +69,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
                     f"{max_pixels / 1e6:.0f} MP"
                 )
             width, height = _oriented_size(im)
-            if fmt == "JPEG":
+            if draft and fmt == "JPEG":
                 short = min(im.size)
                 if short > DRAFT_MIN_SHORT_SIDE:
                     scale = short / DRAFT_MIN_SHORT_SIDE

@@ -83,6 +83,17 @@ class Network:
             features = self._interp.get_tensor(self._features)[0].copy()
         return logits, features
 
+    def infer(
+        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        """(logits, features), averaged with the left-right mirror image when `tta_flip`."""
+        logits, feats = self(model_rgb)
+        if tta_flip:
+            logits2, feats2 = self(np.ascontiguousarray(model_rgb[:, ::-1]))
+            logits = ((logits + logits2) / 2).astype(np.float32)
+            feats = ((feats + feats2) / 2).astype(np.float32)
+        return logits, feats
+
 
 @dataclass(frozen=True)
 class LoadedModel:

@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import numpy as np
-
 from ml_worker.inference.decode import decode_image
 from ml_worker.inference.errors import ImageDecodeError
 from ml_worker.inference.model import LoadedModel, get_model
@@ -78,15 +76,7 @@ def analyze(
             messages=tuple(r.message for r in quality.reasons),
         )
 
-    def network() -> tuple[np.ndarray, np.ndarray]:
-        logits, feats = model.network(x)
-        if model.tta_flip:
-            logits2, feats2 = model.network(np.ascontiguousarray(x[:, ::-1]))
-            logits = ((logits + logits2) / 2).astype(np.float32)
-            feats = ((feats + feats2) / 2).astype(np.float32)
-        return logits, feats
-
-    (logits, feats), net_ms = clock.run(network)
+    (logits, feats), net_ms = clock.run(lambda: model.network.infer(x, model.tta_flip))
 
     def skin_check() -> SkinResult:
         score = learned_skin_probability(

@@ -57,9 +57,10 @@ def mahalanobis_score(
 
     `features` may be (D,) or (N, D); returns a scalar array or (N,).
     """
-    z = (np.asarray(features, dtype=np.float64) - center) @ proj
+    # float32 throughout: upcasting the (D, D) projection to float64 copied 6.5 MB per call.
+    z = (np.asarray(features, dtype=np.float32) - center) @ proj
     d = ((z[..., None, :] - means) ** 2).sum(-1)
-    return np.asarray(d.min(-1))
+    return np.asarray(d.min(-1), dtype=np.float64)
 
 
 def energy_score(

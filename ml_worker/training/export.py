@@ -61,16 +61,8 @@ def convert(model: keras.Model, float16: bool) -> bytes:
 def run_network(
     net: Network, images: npt.NDArray[np.uint8], tta: bool
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    logits, feats = [], []
-    for im in images:
-        lo, fe = net(im)
-        if tta:
-            lo2, fe2 = net(np.ascontiguousarray(im[:, ::-1]))
-            lo = ((lo + lo2) / 2).astype(np.float32)
-            fe = ((fe + fe2) / 2).astype(np.float32)
-        logits.append(lo)
-        feats.append(fe)
-    return np.stack(logits), np.stack(feats)
+    pairs = [net.infer(im, tta) for im in images]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
 def _subset(items: list[Item], split: str, limit: int | None) -> list[Item]:

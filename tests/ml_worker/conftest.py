@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +9,9 @@ from PIL import Image
 
 from ml_worker.inference import get_model
 from ml_worker.inference.model import LoadedModel
+from ml_worker.training.data import data_dir as data_dir_default
 
-DATA = Path(
-    os.environ.get("SKIN_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data")
-)
+DATA = data_dir_default()
 
 # Small, real images from the shared data (not noise pretending to be skin).
 HAM_IMAGES = {

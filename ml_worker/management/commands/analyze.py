@@ -43,15 +43,18 @@ def _summary(result: AnalysisResult) -> str:
     lines = [f"status: {result.status}", f"model: {result.model_version}"]
     if result.quality:
         q = result.quality
-        lines.append(f"quality: {'ok' if q.ok else 'rejected'} (sharpness {q.sharpness:.1f}, "
-                     f"{q.width}x{q.height})")
+        lines.append(
+            f"quality: {'ok' if q.ok else 'rejected'} (sharpness {q.sharpness:.1f}, "
+            f"{q.width}x{q.height})"
+        )
         lines += [f"  - {reason.message}" for reason in q.reasons]
     if result.skin:
         lines.append(f"skin: {result.skin.is_skin} (score {result.skin.score:.2f})")
     if result.classification:
         lines.append("top 3:")
-        lines += [f"  {p.probability:6.1%}  {p.code:5} {p.name}"
-                  for p in result.classification.top3]
+        lines += [
+            f"  {p.probability:6.1%}  {p.code:5} {p.name}" for p in result.classification.top3
+        ]
     if result.unknown:
         u = result.unknown
         lines.append(f"unknown: {u.is_unknown} (score {u.score:.0f}, threshold {u.threshold:.0f})")
