@@ -63,6 +63,17 @@ def _user_scope(user: Any, patient_path: str) -> Q | None:
     return Q(pk__in=[])
 
 
+class CaseStatus(models.TextChoices):
+    """Where a case stands in the review workflow (kept by the services that move it)."""
+
+    OPEN = "open", "Open"
+    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    IN_REVIEW = "in_review", "In review"
+    AWAITING_RETAKE = "awaiting_retake", "Awaiting a new photo"
+    ESCALATED = "escalated", "Escalated for a second opinion"
+    CLOSED = "closed", "Closed"
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: Any) -> CaseQuerySet:
         scope = _user_scope(user, "patient")
@@ -85,6 +96,9 @@ class Case(models.Model):
     itches = models.BooleanField("it itches", default=False)
     bleeds = models.BooleanField("it bleeds or weeps", default=False)
     note = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(
+        max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,7 +192,16 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
     def awaiting_review(self) -> AnalysisQuerySet:
         """Finished analyses with at least one flag nobody has resolved yet."""
         open_flags = Flag.objects.filter(analysis=OuterRef("pk"), resolved_at__isnull=True)
-        return self.filter(Exists(open_flags))
+        # A retake flag is raised at upload, before the photo is analysed: wait for the result.
+        return self.filter(Exists(open_flags), status__in=FINISHED_STATUSES)
+
+    def claimable(self, now: dt.datetime) -> AnalysisQuerySet:
+        """Nobody holds a live claim: never claimed, released, or the claim ran out."""
+        return self.filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now))
+
+    def claimed_by_user(self, user: Any, now: dt.datetime) -> AnalysisQuerySet:
+        """Rows `user` holds a live claim on."""
+        return self.filter(claimed_by=user, claim_expires_at__gt=now)
 
     def in_review_order(self) -> AnalysisQuerySet:
         """Urgent first, then soon, then routine; oldest first within a priority."""
@@ -233,6 +256,15 @@ class Analysis(models.Model):
         max_length=8, choices=Urgency.choices, blank=True, help_text="Of its most urgent flag."
     )
 
+    # The dermatologist reviewing it. Taken with a conditional UPDATE (review_services), so
+    # two people never review one analysis; a claim left alone runs out at claim_expires_at.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="review_claims",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+
     objects = AnalysisQuerySet.as_manager()
 
     class Meta:
@@ -247,6 +279,11 @@ class Analysis(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=FINISHED_STATUSES) | Q(finished_at__isnull=False),
                 name="diagnosis_analysis_finished_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_by__isnull=True)
+                | Q(claimed_at__isnull=False, claim_expires_at__isnull=False),
+                name="diagnosis_analysis_claim_has_times",
             ),
         ]
 
@@ -283,6 +320,17 @@ class Analysis(models.Model):
         classification = (self.result or {}).get("classification") or {}
         return list(classification.get("top3") or [])
 
+    @property
+    def model_code(self) -> str:
+        """The model's answer as a knowledge-base code: a class, `unknown`, or "" (none)."""
+        return self.guidance_code
+
+    def claim_holder(self, now: dt.datetime) -> Any:
+        """Who holds a live claim on it now, or None."""
+        if self.claimed_by_id is None or self.claim_expires_at is None:
+            return None
+        return self.claimed_by if self.claim_expires_at > now else None
+
 
 class FlagKind(models.TextChoices):
     SUSPECTED_MALIGNANCY = "suspected_malignancy", "Suspected malignancy"
@@ -290,6 +338,7 @@ class FlagKind(models.TextChoices):
     LOW_CONFIDENCE = "low_confidence", "Low confidence"
     REPEATED_POOR_QUALITY = "repeated_poor_quality", "Repeated poor-quality photos"
     PATIENT_REPORTED_CHANGE = "patient_reported_change", "Patient reports change or bleeding"
+    RETAKE_RECEIVED = "retake_received", "New photo after a retake request"
 
 
 class Flag(models.Model):
@@ -318,3 +367,21 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.priority})"
+
+
+# Reviews and annotations live in their own module to keep this one readable; importing them
+# here is what registers them with the app.
+from diagnosis.review_models import (  # noqa: E402
+    Annotation,
+    AnnotationShape,
+    Recommendation,
+    Review,
+    ReviewOutcome,
+    Verdict,
+)
+
+__all__ = [
+    "Analysis", "AnalysisStatus", "Annotation", "AnnotationShape", "BodySite", "Case",
+    "CaseStatus", "Duration", "Flag", "FlagKind", "LesionImage", "Recommendation", "Review",
+    "ReviewOutcome", "Verdict",
+]

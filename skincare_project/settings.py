@@ -209,6 +209,9 @@ FLAG_MALIGNANT_CLASS_MIN = float(os.getenv("FLAG_MALIGNANT_CLASS_MIN", "0.30"))
 FLAG_MALIGNANT_GROUP_MIN = float(os.getenv("FLAG_MALIGNANT_GROUP_MIN", "0.40"))
 FLAG_LOW_CONFIDENCE_BELOW = float(os.getenv("FLAG_LOW_CONFIDENCE_BELOW", "0.50"))
 FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
+# Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for
+# this long is free for anyone to take.
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30)
 
 # Security. Production sets these through the environment (see .env.example); the defaults
 # suit plain-HTTP local development.
