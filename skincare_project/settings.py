@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "patients",
     "knowledge",
     "diagnosis",
+    "audit",
     "ml_worker",
 ]
 
