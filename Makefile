@@ -4,7 +4,7 @@ PY = $(VENV)/bin/python
 PIP = $(VENV)/bin/pip
 PYTHON ?= python3.11
 
-.PHONY: venv dev-venv run test lint train evaluate bench clean
+.PHONY: venv dev-venv browser run test lint train evaluate bench clean
 
 # Reinstall only when a requirements file changes (the stamp files record the last install).
 $(VENV)/bin/python:
@@ -37,7 +37,20 @@ run: venv
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
 
-test: dev-venv
+# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e), installed when missing.
+# Selenium is given both paths, so nothing else ever downloads a browser.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+		echo "make browser: no apt-get; install Chromium and ChromeDriver at /usr/bin yourself"; \
+	else \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
+
+test: dev-venv browser
 	$(PY) -m pytest
 
 lint: dev-venv
