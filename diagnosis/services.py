@@ -7,7 +7,6 @@ count says whether this caller still owns the row.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -25,6 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.models import TimelineKind
+from audit.services import record_event
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
 from diagnosis.models import Analysis, AnalysisStatus, Case, Flag, LesionImage
@@ -62,7 +63,10 @@ def case_create(
         itches=itches, bleeds=bleeds, note=note.strip(),
     )
     case.full_clean()
-    case.save()
+    with transaction.atomic():
+        case.save()
+        record_event(case, TimelineKind.OPENED, actor=patient, patient_visible=True,
+                     message="Case opened.")
     return case
 
 
@@ -139,6 +143,9 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
                 height=prepared.height,
             )
             analysis = _analysis_create(image=image)
+            record_event(case, TimelineKind.IMAGE_UPLOADED, actor=uploaded_by,
+                         patient_visible=True, message="Photo uploaded.",
+                         data={"image": image.pk, "analysis": analysis.pk})
     except IntegrityError:
         # The same photo arrived twice at once and the other request won.
         _delete_files(stored)
@@ -202,10 +209,13 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
     )
     if claimed == 1:
         return Analysis.objects.select_related("image", "image__case").get(pk=analysis_id)
-    gave_up = claimable.filter(attempts__gte=max_attempts).update(
-        status=AnalysisStatus.FAILED, finished_at=now,
-        last_error=f"gave up after {max_attempts} attempts",
-    )
+    with transaction.atomic():
+        gave_up = claimable.filter(attempts__gte=max_attempts).update(
+            status=AnalysisStatus.FAILED, finished_at=now,
+            last_error=f"gave up after {max_attempts} attempts",
+        )
+        if gave_up:
+            _timeline_gave_up(analysis_id)
     if gave_up:
         logger.warning("analysis %s failed after %s attempts", analysis_id, max_attempts)
     return None
@@ -242,10 +252,9 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
     else:
         detail = result.status
     data = result.to_dict()
-    # Decided before writing, so that a result without flags is a single UPDATE: this runs
-    # once per photo in the worker, where every round trip counts.
     decisions = [] if status == AnalysisStatus.FAILED else _flag_decisions(analysis, data)
-    with transaction.atomic() if decisions else contextlib.nullcontext():
+    # One transaction, so the case's timeline says exactly what the row says.
+    with transaction.atomic():
         updated = _owned(analysis).update(
             status=status, finished_at=now, result=data, model_version=result.model_version,
             outcome=result.status, status_detail=detail[:200],
@@ -265,8 +274,41 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
                  for d in decisions],
                 ignore_conflicts=True,
             )
+        _timeline_finished(analysis, status, detail, decisions)
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True
+
+
+FINISHED_KINDS = {
+    AnalysisStatus.DONE: (TimelineKind.ANALYSIS_FINISHED, True, "The photo was analysed."),
+    AnalysisStatus.REJECTED: (
+        TimelineKind.ANALYSIS_REJECTED, True, "The photo could not be used; please take another.",
+    ),
+    # Our failure, not the patient's: the case page already tells them to send it again.
+    AnalysisStatus.FAILED: (TimelineKind.ANALYSIS_FAILED, False, "The analysis failed."),
+}
+
+
+def _timeline_finished(
+    analysis: Analysis, status: AnalysisStatus, detail: str, decisions: list[FlagDecision]
+) -> None:
+    case = analysis.image.case
+    kind, visible, message = FINISHED_KINDS[status]
+    record_event(case, kind, patient_visible=visible, message=message,
+                 data={"analysis": analysis.pk, "image": analysis.image_id, "detail": detail})
+    if decisions:
+        record_event(
+            case, TimelineKind.FLAGGED, message="; ".join(d.reason for d in decisions)[:4000],
+            data={"analysis": analysis.pk, "flags": [d.kind for d in decisions],
+                  "priority": most_urgent(d.priority for d in decisions) or ""},
+        )
+
+
+def _timeline_gave_up(analysis_id: int) -> None:
+    case = Case.objects.filter(images__analyses=analysis_id).first()
+    if case is not None:
+        record_event(case, TimelineKind.ANALYSIS_FAILED, message="The analysis failed.",
+                     data={"analysis": analysis_id, "detail": "gave_up"})
 
 
 class _KnowledgeUrgencies(Mapping[str, str]):
@@ -315,10 +357,13 @@ def analysis_record_error(*, analysis: Analysis, error: str) -> bool:
     now = timezone.now()
     error = error[:2000]
     if analysis.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-        _owned(analysis).update(
-            status=AnalysisStatus.FAILED, finished_at=now,
-            last_error=f"gave up after {analysis.attempts} attempts: {error}",
-        )
+        with transaction.atomic():
+            failed = _owned(analysis).update(
+                status=AnalysisStatus.FAILED, finished_at=now,
+                last_error=f"gave up after {analysis.attempts} attempts: {error}",
+            )
+            if failed:
+                _timeline_gave_up(analysis.pk)
         return False
     released = _owned(analysis).update(
         status=AnalysisStatus.QUEUED, queued_at=now, last_error=error
@@ -342,10 +387,17 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     running_before = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
     stuck = Analysis.objects.stuck(queued_before=queued_before, running_before=running_before)
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
-    stuck.filter(attempts__gte=max_attempts).update(
-        status=AnalysisStatus.FAILED, finished_at=now,
-        last_error=f"gave up after {max_attempts} attempts (stopped responding)",
-    )
+    for pk in stuck.filter(attempts__gte=max_attempts).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Conditional, row by row, so each failure has its timeline event.
+            failed = Analysis.objects.stuck(
+                queued_before=queued_before, running_before=running_before
+            ).filter(pk=pk, attempts__gte=max_attempts).update(
+                status=AnalysisStatus.FAILED, finished_at=now,
+                last_error=f"gave up after {max_attempts} attempts (stopped responding)",
+            )
+            if failed:
+                _timeline_gave_up(pk)
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
         # Conditional again: a worker may have claimed or finished it since the SELECT.
