@@ -41,18 +41,21 @@ def _record(
     object_type: str,
     object_id: Any,
     status_code: int,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     if not getattr(request.user, "is_authenticated", False):
         return
     raw = request._request if isinstance(request, Request) else request
     target = getattr(raw, _TARGET_ATTR, None)
     if target is not None:
-        obj, detail = target
-        record_access(request, action, obj, detail=detail, status_code=status_code)
+        obj, target_detail = target
+        record_access(request, action, obj, detail={**(detail or {}), **target_detail},
+                      status_code=status_code)
         return
     record_access(
         request, action, object_type=object_type,
-        object_id="" if object_id is None else str(object_id), status_code=status_code,
+        object_id="" if object_id is None else str(object_id), detail=detail,
+        status_code=status_code,
     )
 
 
@@ -62,11 +65,13 @@ def audited(
     *,
     pk_kwarg: str | None = "pk",
     methods: Collection[str] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Record `action` on `object_type` (id from the URL's `pk_kwarg`) for every request.
 
     Put it above the role check, so refused requests of signed-in users are recorded as well.
-    `methods` limits it (e.g. {"POST"} for a form whose GET shows nothing yet).
+    `methods` limits it (e.g. {"POST"} for a form whose GET shows nothing yet); `detail` is
+    added to every row (e.g. {"variant": "thumbnail"}).
     """
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
@@ -80,12 +85,16 @@ def audited(
             try:
                 response = view(request, *args, **kwargs)
             except Http404:
-                _record(request, action, object_type, object_id, 404)
+                _record(request, action, object_type, object_id, 404, detail)
                 raise
             except PermissionDenied:
-                _record(request, action, object_type, object_id, 403)
+                _record(request, action, object_type, object_id, 403, detail)
                 raise
-            _record(request, action, object_type, object_id, response.status_code)
+            except Exception:
+                # It may have read data before failing: the attempt is on the record.
+                _record(request, action, object_type, object_id, 500, detail)
+                raise
+            _record(request, action, object_type, object_id, response.status_code, detail)
             return response
 
         return wrapper
@@ -111,6 +120,7 @@ class AuditedViewMixin(APIView):
     audit_object_type: str = ""
     audit_actions: dict[str, str] = {}
     audit_lookup_kwarg: str = "pk"
+    audit_detail: dict[str, Any] = {}
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -119,7 +129,7 @@ class AuditedViewMixin(APIView):
         action = {**DEFAULT_ACTIONS, **self.audit_actions}.get(request.method or "")
         if action:
             _record(request, action, self.audit_object_type,
-                    kwargs.get(self.audit_lookup_kwarg), response.status_code)
+                    kwargs.get(self.audit_lookup_kwarg), response.status_code, self.audit_detail)
         return response
 
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from audit.mixins import AuditedAdminMixin
 from diagnosis.models import Analysis, Case, Flag, LesionImage
 
 
@@ -27,7 +28,7 @@ class LesionImageInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "patient", "body_site", "duration", "changed", "bleeds", "created_at")
     list_filter = ("body_site", "changed", "bleeds", "itches")
     search_fields = ("patient__username",)
@@ -43,7 +44,7 @@ class FlagInline(admin.TabularInline):
 
 
 @admin.register(Analysis)
-class AnalysisAdmin(admin.ModelAdmin):
+class AnalysisAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "id", "status", "outcome", "predicted_code", "confidence", "priority", "attempts",
         "model_version", "created_at", "finished_at",

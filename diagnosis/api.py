@@ -23,6 +23,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.mixins import AuditedViewMixin, audit_target
 from diagnosis import services
 from diagnosis.models import Analysis, Case, LesionImage
 from diagnosis.serializers import (
@@ -57,7 +58,7 @@ def analyses_with_flags() -> Prefetch[Any]:
     return Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
 
 
-class _DiagnosisView(generics.GenericAPIView[Any]):
+class _DiagnosisView(AuditedViewMixin, generics.GenericAPIView[Any]):
     permission_classes = [IsAuthenticated, _ReadsCases]
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -69,6 +70,9 @@ class _DiagnosisView(generics.GenericAPIView[Any]):
 
 class CaseListCreateApi(_DiagnosisView):
     """Your cases (all cases for dermatologists); patients open new ones."""
+
+    audit_object_type = "diagnosis.case"
+    audit_actions = {"GET": "list"}
 
     def get_permissions(self) -> Sequence[Any]:
         if self.request.method == "POST":
@@ -95,6 +99,7 @@ class CaseListCreateApi(_DiagnosisView):
             case = services.case_create(patient=request_user(request), **serializer.validated_data)
         except DjangoValidationError as exc:
             raise _drf_error(exc) from exc
+        audit_target(request, case)
         case = get_object_or_404(self.get_queryset(), pk=case.pk)
         data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED)
@@ -102,6 +107,8 @@ class CaseListCreateApi(_DiagnosisView):
 
 class CaseDetailApi(_DiagnosisView):
     """One case with its photos, each with its analyses."""
+
+    audit_object_type = "diagnosis.case"
 
     def get_queryset(self) -> QuerySet[Case]:
         images = LesionImage.objects.prefetch_related(analyses_with_flags())
@@ -121,6 +128,8 @@ class CaseDetailApi(_DiagnosisView):
 class CaseImagesApi(_DiagnosisView):
     """The photos of a case; the patient who owns it uploads new ones."""
 
+    audit_object_type = "diagnosis.case"
+    audit_actions = {"GET": "list", "POST": "upload"}
     parser_classes = [MultiPartParser, FormParser]
 
     def get_permissions(self) -> Sequence[Any]:
@@ -167,6 +176,7 @@ class CaseImagesApi(_DiagnosisView):
             )
         except DjangoValidationError as exc:
             raise _drf_error(exc) from exc
+        audit_target(request, outcome.image, case=case.pk, duplicate=outcome.duplicate)
         image = LesionImage.objects.prefetch_related(analyses_with_flags()).get(
             pk=outcome.image.pk
         )
@@ -182,6 +192,8 @@ class CaseImagesApi(_DiagnosisView):
 
 class AnalysisDetailApi(_DiagnosisView):
     """One analysis: poll it until `status` is done, rejected or failed."""
+
+    audit_object_type = "diagnosis.analysis"
 
     def get_queryset(self) -> QuerySet[Analysis]:
         return (
@@ -199,6 +211,7 @@ class AnalysisDetailApi(_DiagnosisView):
 
 class _ImageFileApi(_DiagnosisView):
     thumbnail = False
+    audit_object_type = "diagnosis.lesionimage"
 
     def get_queryset(self) -> QuerySet[LesionImage]:
         return LesionImage.objects.visible_to(self.request.user)
@@ -217,3 +230,4 @@ class ImageThumbnailApi(_ImageFileApi):
     """A small JPEG of the photo, for lists."""
 
     thumbnail = True
+    audit_detail = {"variant": "thumbnail"}

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.mixins import audit_target, audited
 from diagnosis import services
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage
@@ -61,6 +62,7 @@ def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
 
 
 @require_GET
+@audited("list", "diagnosis.case", pk_kwarg=None)
 @patient_required
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = (
@@ -80,6 +82,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@audited("create", "diagnosis.case", pk_kwarg=None, methods={"POST"})
 @patient_required
 def case_create(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None)
@@ -89,6 +92,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            audit_target(request, case)
             messages.success(request, "Case opened. Now add a photo of the lesion.")
             return redirect(case)
     status = 400 if form.errors else 200
@@ -126,6 +130,7 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
 
 
 @require_GET
+@audited("view", "diagnosis.case")
 @case_reader_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk)
@@ -137,6 +142,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require_POST
+@audited("upload", "diagnosis.case")
 @patient_required
 def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload form's target; answers JSON to the page's script, a redirect otherwise."""
@@ -158,6 +164,7 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            audit_target(request, outcome.image, case=case.pk, duplicate=outcome.duplicate)
             note = (
                 "You already sent this photo; its result is below."
                 if outcome.duplicate
@@ -191,6 +198,7 @@ def case_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_GET
+@audited("view", "diagnosis.lesionimage")
 @case_reader_required
 def image_file(request: HttpRequest, pk: int) -> HttpResponse:
     image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
@@ -198,6 +206,7 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@audited("view", "diagnosis.lesionimage", detail={"variant": "thumbnail"})
 @case_reader_required
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)

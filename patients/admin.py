@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from audit.mixins import AuditedAdminMixin
 from patients.forms import AccountChangeForm, AccountCreationForm
 from patients.models import PatientProfile, User
 
@@ -29,7 +30,7 @@ class PatientProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(AuditedAdminMixin, UserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
     list_display = ("username", "email", "role", "is_active", "last_login", "date_joined")

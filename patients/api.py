@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from audit.mixins import AuditedViewMixin, audit_target
+from audit.services import record_access
 from knowledge.models import Disease
 from patients.models import FitzpatrickType, PatientProfile, Role, Sex, User
 from patients.permissions import IsAdminRole, IsDermatologist
@@ -97,6 +99,7 @@ class RegisterView(APIView):
         except DjangoValidationError as exc:
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
             raise ValidationError(detail) from exc
+        record_access(request, "create", user, user=user)
         return _token_response(user, status.HTTP_201_CREATED)
 
 
@@ -122,14 +125,16 @@ class TokenObtainView(APIView):
         )
         if not isinstance(user, User):
             raise ValidationError({"detail": "Unable to log in with these credentials."})
+        record_access(request, "login", user, user=user, detail={"via": "api_token"})
         return _token_response(user)
 
 
-class MeView(APIView):
+class MeView(AuditedViewMixin, APIView):
     """The signed-in account, with the patient profile for patients."""
 
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request: Request) -> Response:
+        audit_target(request, request.user)  # type: ignore[arg-type]
         return Response(UserOutputSerializer(request.user).data)
 
 
@@ -167,11 +172,13 @@ class UserListOutputSerializer(serializers.ModelSerializer):
         fields = ("id", "username", "email", "role", "is_active", "date_joined", "last_login")
 
 
-class UserListView(generics.ListAPIView):
+class UserListView(AuditedViewMixin, generics.ListAPIView):
     """Administrators: every account and its role, filterable by `?role=`."""
 
     permission_classes = [IsAdminRole]
     serializer_class = UserListOutputSerializer
+    audit_object_type = "patients.user"
+    audit_actions = {"GET": "list"}
 
     def get_queryset(self) -> QuerySet[User]:
         users = User.objects.order_by("username")

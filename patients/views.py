@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
+from audit.services import record_access
 from knowledge.models import Disease
 from patients.forms import SignupForm
 from patients.models import PatientProfile, Role, User
@@ -19,7 +20,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     user = request.user
     if isinstance(user, User) and user.is_patient:
-        context["profile"] = PatientProfile.objects.filter(user=user).first()
+        profile = context["profile"] = PatientProfile.objects.filter(user=user).first()
+        if profile is not None:
+            record_access(request, "view", profile)
     return render(request, "home.html", context)
 
 
@@ -46,6 +49,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            record_access(request, "create", user, user=user)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome! Your account has been created.")
             return redirect("home")
