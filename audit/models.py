@@ -140,6 +140,10 @@ class TimelineEventQuerySet(AppendOnlyQuerySet["TimelineEvent"]):
             return self
         return self.filter(patient_visible=True)
 
+    def of_case(self, case: Any, user: Any) -> TimelineEventQuerySet:
+        """A case's history as `user` may see it, oldest first."""
+        return self.filter(case=case).visible_to(user).select_related("actor")
+
 
 class TimelineEvent(AppendOnlyModel):
     """One thing that happened to a case: who did it, when, and what."""

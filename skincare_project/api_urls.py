@@ -1,6 +1,6 @@
 """The REST API, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from diagnosis import api as diagnosis_api
 from knowledge import api as knowledge_api
@@ -28,4 +28,6 @@ urlpatterns = [
         diagnosis_api.ImageThumbnailApi.as_view(),
         name="api_image_thumbnail",
     ),
+    # The case timeline (audit/api_urls.py)
+    path("", include("audit.api_urls")),
 ]

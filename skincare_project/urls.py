@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/", patient_views.staff_home, name="staff_home"),
     path("knowledge/", include("knowledge.urls")),
     path("", include("diagnosis.urls")),
+    path("", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("skincare_project.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

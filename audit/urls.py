@@ -1,0 +1,9 @@
+from django.urls import path
+
+from audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("cases/<int:pk>/timeline/", views.case_timeline, name="case_timeline"),
+]
