@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,13 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def chrome() -> Iterator[WebDriver]:
-    """One browser for the session; each test starts it with no cookies (see `browser`)."""
+def chrome(django_db_setup: None) -> Iterator[WebDriver]:
+    """One browser for the session; each test starts it with no cookies (see `browser`).
+
+    It closes before the test database is dropped: the live server answers each of its
+    keep-alive connections in a thread that holds a database connection until the browser
+    hangs up, and PostgreSQL refuses to drop a database that is still in use.
+    """
     _require_browser()
     # Belt and braces: Selenium Manager is not run when both paths are given, but if it ever
     # were, it must not go looking for a browser to download.
@@ -100,6 +106,10 @@ def chrome() -> Iterator[WebDriver]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+        # The browser has hung up; let the server's threads notice and close their connections.
+        for thread in threading.enumerate():
+            if thread.name.endswith("(process_request_thread)"):
+                thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)
