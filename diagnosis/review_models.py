@@ -102,7 +102,9 @@ class Review(models.Model):
                 name="diagnosis_review_signed_off_complete",
             ),
             models.CheckConstraint(
-                condition=(Q(recommendation=Recommendation.SEE_DOCTOR) & Q(follow_up_days__gte=1))
+                # isnull=False too: NULL >= 1 is unknown, which a CHECK lets through.
+                condition=Q(recommendation=Recommendation.SEE_DOCTOR,
+                            follow_up_days__isnull=False, follow_up_days__gte=1)
                 | (~Q(recommendation=Recommendation.SEE_DOCTOR) & Q(follow_up_days__isnull=True)),
                 name="diagnosis_review_follow_up_days",
             ),

@@ -28,7 +28,8 @@ from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
-from diagnosis.models import Analysis, AnalysisStatus, Case, Flag, LesionImage
+from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, Flag, LesionImage
+from diagnosis.review_services import case_reopen_for_new_photo
 from knowledge.models import Disease
 from ml_worker.inference import AnalysisResult, ImageDecodeError
 from patients.models import User
@@ -146,6 +147,8 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
             record_event(case, TimelineKind.IMAGE_UPLOADED, actor=uploaded_by,
                          patient_visible=True, message="Photo uploaded.",
                          data={"image": image.pk, "analysis": analysis.pk})
+            if case.status == CaseStatus.AWAITING_RETAKE:
+                case_reopen_for_new_photo(case=case, analysis=analysis)
     except IntegrityError:
         # The same photo arrived twice at once and the other request won.
         _delete_files(stored)
@@ -263,7 +266,8 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
             is_unknown=bool(result.unknown and result.unknown.is_unknown),
             pipeline_ms=result.total_ms,
             last_error=f"{result.error_code}: {result.error}" if result.status == "error" else "",
-            priority=most_urgent(d.priority for d in decisions) or "",
+            # A priority set at upload (a retake the dermatologist asked for) is kept.
+            priority=most_urgent([*(d.priority for d in decisions), analysis.priority]) or "",
         )
         if updated == 0:
             logger.info("analysis %s: claim lost, result discarded", analysis.pk)
@@ -274,6 +278,10 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
                  for d in decisions],
                 ignore_conflicts=True,
             )
+            # A case someone is reviewing (or that waits for a second opinion) keeps its state.
+            Case.objects.filter(pk=analysis.image.case_id).exclude(
+                status__in=(CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
+            ).update(status=CaseStatus.AWAITING_REVIEW)
         _timeline_finished(analysis, status, detail, decisions)
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True

@@ -21,6 +21,7 @@ from audit.mixins import audit_target, audited
 from diagnosis import services
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage
+from diagnosis.review_queue import case_conclusion, case_retake_request
 from knowledge.models import Disease
 from patients.models import Role, User
 from patients.permissions import patient_required, role_required
@@ -124,6 +125,8 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
         "latest_image": history[0][0] if history else None,
         "disease": disease,
         "pending": any(a is not None and a.is_pending for _, a in history),
+        "conclusion": case_conclusion(case),
+        "retake_request": case_retake_request(case),
         "form": form or UploadForm(),
         "max_bytes": settings.UPLOAD_MAX_BYTES,
     }

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from diagnosis import api as diagnosis_api
+from diagnosis import review_api
 from knowledge import api as knowledge_api
 from patients import api as patient_api
 
@@ -28,6 +29,29 @@ urlpatterns = [
         diagnosis_api.ImageThumbnailApi.as_view(),
         name="api_image_thumbnail",
     ),
+    # Dermatologists' review (diagnosis/review_api.py)
+    path("review/queue/", review_api.QueueApi.as_view(), name="api_review_queue"),
+    path("review/queue/summary/", review_api.QueueSummaryApi.as_view(),
+         name="api_review_queue_summary"),
+    path("review/analyses/<int:pk>/", review_api.ReviewDetailApi.as_view(),
+         name="api_review_detail"),
+    path("review/analyses/<int:pk>/claim/", review_api.ClaimApi.as_view(),
+         name="api_review_claim"),
+    path("review/analyses/<int:pk>/release/", review_api.ReleaseApi.as_view(),
+         name="api_review_release"),
+    path("review/analyses/<int:pk>/reassign/", review_api.ReassignApi.as_view(),
+         name="api_review_reassign"),
+    path("review/analyses/<int:pk>/sign-off/", review_api.SignOffApi.as_view(),
+         name="api_review_sign_off"),
+    path("review/analyses/<int:pk>/escalate/", review_api.EscalateApi.as_view(),
+         name="api_review_escalate"),
+    path("review/analyses/<int:pk>/retake/", review_api.RetakeApi.as_view(),
+         name="api_review_retake"),
+    path("review/images/<int:pk>/annotations/", review_api.ImageAnnotationsApi.as_view(),
+         name="api_review_image_annotations"),
+    path("review/annotations/<int:pk>/", review_api.AnnotationApi.as_view(),
+         name="api_review_annotation"),
+    path("review/export/", review_api.ExportApi.as_view(), name="api_review_export"),
     # The case timeline (audit/api_urls.py)
     path("", include("audit.api_urls")),
 ]

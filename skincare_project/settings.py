@@ -213,6 +213,8 @@ FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
 # Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for
 # this long is free for anyone to take.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30)
+# Where patients open the site, for links in notification emails (which carry no health data).
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 
 # Security. Production sets these through the environment (see .env.example); the defaults
 # suit plain-HTTP local development.

@@ -8,7 +8,18 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from diagnosis.models import Analysis, AnalysisStatus, BodySite, Case, Duration, LesionImage
+from diagnosis.models import (
+    Analysis,
+    AnalysisStatus,
+    Annotation,
+    AnnotationShape,
+    BodySite,
+    Case,
+    Duration,
+    Flag,
+    FlagKind,
+    LesionImage,
+)
 from knowledge.models import Disease, SeverityGroup, Urgency
 from patients.models import PatientProfile, Role, Sex, User
 
@@ -108,3 +119,66 @@ class AnalysisFactory(factory.django.DjangoModelFactory[Analysis]):
     image = factory.SubFactory(LesionImageFactory)
     status = AnalysisStatus.QUEUED
     queued_at = factory.LazyFunction(timezone.now)
+
+
+# --- Dermatologists' review -----------------------------------------------------------------
+
+
+class FlagFactory(factory.django.DjangoModelFactory[Flag]):
+    class Meta:
+        model = Flag
+
+    analysis = factory.SubFactory(AnalysisFactory)
+    kind = FlagKind.LOW_CONFIDENCE
+    priority = Urgency.SOON
+    reason = "top type 0.45 < 0.50"
+
+
+def _top(probabilities: dict[str, float]) -> tuple[str, float]:
+    code = max(probabilities, key=lambda c: probabilities[c])
+    return code, probabilities[code]
+
+
+class FlaggedAnalysisFactory(AnalysisFactory):
+    """A finished analysis with one open flag: a row of the review queue.
+
+    `probabilities` are the model's (other classes share what is left); `flag__kind` and
+    `priority` pick the flag.
+    """
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    class Params:
+        probabilities = factory.LazyFunction(lambda: {"nv": 0.45, "mel": 0.35, "bkl": 0.1})
+
+    status = AnalysisStatus.DONE
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    model_version = "test-1"
+    outcome = "ok"
+    result = factory.LazyAttribute(lambda o: _classified(o.probabilities).to_dict())
+    predicted_code = factory.LazyAttribute(lambda o: _top(o.probabilities)[0])
+    confidence = factory.LazyAttribute(lambda o: _top(o.probabilities)[1])
+    priority = Urgency.SOON
+    flag = factory.RelatedFactory(
+        FlagFactory, factory_related_name="analysis",
+        priority=factory.SelfAttribute("..priority"),
+    )
+
+
+def _classified(probabilities: dict[str, float]) -> Any:
+    from tests.diagnosis.results import classified  # builds real pipeline results
+
+    return classified(probabilities)
+
+
+class AnnotationFactory(factory.django.DjangoModelFactory[Annotation]):
+    class Meta:
+        model = Annotation
+
+    image = factory.SubFactory(LesionImageFactory)
+    author = factory.SubFactory(DermatologistFactory)
+    shape = AnnotationShape.RECTANGLE
+    points = factory.LazyFunction(lambda: [[10.0, 20.0], [110.0, 90.0]])
+    label = "asymmetric border"

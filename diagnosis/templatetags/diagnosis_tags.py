@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django import template
 
-from diagnosis.models import Flag, FlagKind
+from diagnosis.models import Analysis, Flag, FlagKind
 
 register = template.Library()
 
@@ -31,9 +34,25 @@ PATIENT_REASONS = {
     FlagKind.LOW_CONFIDENCE: "the model is unsure between several types",
     FlagKind.REPEATED_POOR_QUALITY: "several photos of it could not be assessed",
     FlagKind.PATIENT_REPORTED_CHANGE: "you told us it has changed or bleeds",
+    FlagKind.RETAKE_RECEIVED: "your dermatologist asked for this new photo",
 }
 
 
 @register.filter
 def patient_reason(flag: Flag) -> str:
     return PATIENT_REASONS.get(FlagKind(flag.kind), flag.get_kind_display().lower())
+
+
+@register.filter
+def claim_holder(analysis: Analysis, now: dt.datetime) -> Any:
+    """Who holds a live review claim on the analysis at `now` (None if nobody)."""
+    return analysis.claim_holder(now)
+
+
+@register.filter
+def age(born: dt.date | None) -> str:
+    """Age in whole years today ("" if unknown)."""
+    if born is None:
+        return ""
+    today = dt.date.today()
+    return str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))

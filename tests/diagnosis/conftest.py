@@ -96,3 +96,23 @@ def finish(analysis: Analysis, result: AnalysisResult) -> Analysis:
     assert claimed is not None
     assert analysis_record_result(analysis=claimed, result=result)
     return Analysis.objects.prefetch_related("flags").get(pk=analysis.pk)
+
+
+# --- Dermatologists' review -----------------------------------------------------------------
+
+
+@pytest.fixture
+def erin(db: None) -> User:
+    """A second dermatologist, dana's colleague."""
+    from tests.factories import DermatologistFactory
+
+    return DermatologistFactory.create(username="erin", first_name="Erin", last_name="Skin")
+
+
+def store_photo(image: Any, data: bytes) -> None:
+    """Give a factory-made image row real files in storage."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    for name in (image.file.name, image.thumbnail.name):
+        default_storage.save(str(name), ContentFile(data))

@@ -1,0 +1,116 @@
+"""Forms of the dermatologists' pages: queue filters and the review decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from diagnosis.forms import _ServiceErrorsMixin
+from diagnosis.models import BodySite, FlagKind, Recommendation, Verdict
+from diagnosis.review_queue import QueueFilters
+from diagnosis.review_services import MAX_FOLLOW_UP_DAYS, Conclusion
+from knowledge.models import UNKNOWN_CODE, Disease, Urgency
+from ml_worker.inference.labels import CLASS_NAMES, CLASSES
+
+PREDICTED_CHOICES = [(c, CLASS_NAMES[c].capitalize()) for c in CLASSES] + [
+    (UNKNOWN_CODE, "Unknown (none of the 8)")
+]
+CLAIM_CHOICES = [("", "Anyone's"), ("unclaimed", "Unclaimed"), ("mine", "Claimed by me")]
+ESCALATED_CHOICES = [("", "All"), ("yes", "Second opinions only"), ("no", "First reviews only")]
+
+
+class QueueFilterForm(forms.Form):
+    """GET parameters of the queue page (the API takes the same names)."""
+
+    flag = forms.MultipleChoiceField(label="Flag", choices=FlagKind.choices, required=False,
+                                     widget=forms.CheckboxSelectMultiple)
+    predicted = forms.MultipleChoiceField(label="Predicted type", choices=PREDICTED_CHOICES,
+                                          required=False, widget=forms.CheckboxSelectMultiple)
+    priority = forms.MultipleChoiceField(label="Priority", choices=Urgency.choices,
+                                         required=False, widget=forms.CheckboxSelectMultiple)
+    body_site = forms.MultipleChoiceField(label="Body site", choices=BodySite.choices,
+                                          required=False)
+    confidence_min = forms.FloatField(label="Confidence from (%)", required=False,
+                                      min_value=0, max_value=100)
+    confidence_max = forms.FloatField(label="Confidence to (%)", required=False,
+                                      min_value=0, max_value=100)
+    age_min_days = forms.IntegerField(label="Case at least (days old)", required=False,
+                                      min_value=0)
+    age_max_days = forms.IntegerField(label="Case at most (days old)", required=False,
+                                      min_value=0)
+    claim = forms.ChoiceField(label="Claimed", choices=CLAIM_CHOICES, required=False)
+    escalated = forms.ChoiceField(label="Second opinion", choices=ESCALATED_CHOICES,
+                                  required=False)
+
+    def filters(self) -> QueueFilters:
+        """The filters; call after is_valid() (invalid fields are left out)."""
+        data: dict[str, Any] = getattr(self, "cleaned_data", {})
+
+        def pct(name: str) -> float | None:
+            value = data.get(name)
+            return None if value is None else float(value) / 100
+
+        escalated = {"yes": True, "no": False}.get(data.get("escalated") or "")
+        return QueueFilters(
+            flag_kinds=data.get("flag") or [],
+            predicted=data.get("predicted") or [],
+            priorities=data.get("priority") or [],
+            body_sites=data.get("body_site") or [],
+            confidence_min=pct("confidence_min"),
+            confidence_max=pct("confidence_max"),
+            case_age_min_days=data.get("age_min_days"),
+            case_age_max_days=data.get("age_max_days"),
+            claim=data.get("claim") or "",
+            escalated=escalated,
+        )
+
+
+class ReviewForm(_ServiceErrorsMixin):
+    """The sign-off: agree or correct, a recommendation, and a message for the patient."""
+
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect,
+                                label="The model's answer")
+    diagnosis = forms.ModelChoiceField(
+        queryset=Disease.objects.order_by("name"), to_field_name="code", required=False,
+        label="Your diagnosis (when correcting)", empty_label="— choose, or type below —",
+    )
+    diagnosis_text = forms.CharField(
+        max_length=200, required=False, label="Or a diagnosis not in the knowledge base"
+    )
+    recommendation = forms.ChoiceField(choices=Recommendation.choices, label="Recommendation")
+    follow_up_days = forms.IntegerField(
+        min_value=1, max_value=MAX_FOLLOW_UP_DAYS, required=False,
+        label="Within how many days (for 'see a doctor')",
+    )
+    message_to_patient = forms.CharField(
+        max_length=4000, required=False, label="Message to the patient",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    internal_note = forms.CharField(
+        max_length=4000, required=False, label="Note for colleagues (not shown to the patient)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def conclusion(self) -> Conclusion:
+        d = self.cleaned_data
+        return Conclusion(
+            verdict=d["verdict"], recommendation=d["recommendation"], diagnosis=d["diagnosis"],
+            diagnosis_text=d["diagnosis_text"], follow_up_days=d["follow_up_days"],
+            message_to_patient=d["message_to_patient"], internal_note=d["internal_note"],
+        )
+
+
+class EscalateForm(_ServiceErrorsMixin):
+    internal_note = forms.CharField(
+        max_length=4000, label="What should the second dermatologist look at?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RetakeForm(_ServiceErrorsMixin):
+    message_to_patient = forms.CharField(
+        max_length=4000, label="What the patient should do differently",
+        initial="Please take a new photo in good daylight, close up and in focus.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

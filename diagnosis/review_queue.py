@@ -1,0 +1,144 @@
+"""The dermatologists' review queue: which flagged analyses, in what order, with which filters.
+
+Shared by the queue page and the API, so both list the same rows in the same order: urgent
+first, then soon, then routine, oldest first within a priority (in_review_order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from diagnosis.models import (
+    PRIORITY_RANK,
+    Analysis,
+    AnalysisQuerySet,
+    Case,
+    CaseStatus,
+    Flag,
+    Review,
+    ReviewOutcome,
+)
+from knowledge.models import UNKNOWN_CODE, Urgency
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    flag_kinds: list[str] = field(default_factory=list)
+    predicted: list[str] = field(default_factory=list)  # class codes, or "unknown"
+    priorities: list[str] = field(default_factory=list)
+    body_sites: list[str] = field(default_factory=list)
+    confidence_min: float | None = None  # 0..1
+    confidence_max: float | None = None
+    case_age_min_days: int | None = None  # how long ago the case was opened
+    case_age_max_days: int | None = None
+    claim: str = ""  # "" any, "unclaimed", "mine"
+    escalated: bool | None = None
+
+
+def queue_queryset(
+    filters: QueueFilters, *, user: Any = None, now: dt.datetime | None = None
+) -> QuerySet[Analysis]:
+    """Flagged analyses awaiting review, filtered, in review order, ready to list."""
+    now = now or timezone.now()
+    open_flags = Flag.objects.filter(resolved_at__isnull=True)
+    qs: AnalysisQuerySet = (
+        Analysis.objects.awaiting_review()
+        .select_related("image", "image__case", "claimed_by")
+        .prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
+        .annotate(
+            escalations=Count(
+                "reviews", filter=Q(reviews__outcome=ReviewOutcome.ESCALATED), distinct=True
+            )
+        )
+    )
+    if filters.flag_kinds:
+        qs = qs.filter(
+            Exists(open_flags.filter(analysis=OuterRef("pk"), kind__in=filters.flag_kinds))
+        )
+    if filters.predicted:
+        codes = [c for c in filters.predicted if c != UNKNOWN_CODE]
+        wanted = Q(predicted_code__in=codes, is_unknown=False)
+        if UNKNOWN_CODE in filters.predicted:
+            wanted |= Q(is_unknown=True)
+        qs = qs.filter(wanted)
+    if filters.priorities:
+        qs = qs.filter(priority__in=filters.priorities)
+    if filters.body_sites:
+        qs = qs.filter(image__case__body_site__in=filters.body_sites)
+    if filters.confidence_min is not None:
+        qs = qs.filter(confidence__gte=filters.confidence_min)
+    if filters.confidence_max is not None:
+        qs = qs.filter(confidence__lte=filters.confidence_max)
+    if filters.case_age_min_days is not None:
+        qs = qs.filter(
+            image__case__created_at__lte=now - dt.timedelta(days=filters.case_age_min_days)
+        )
+    if filters.case_age_max_days is not None:
+        qs = qs.filter(
+            image__case__created_at__gte=now - dt.timedelta(days=filters.case_age_max_days)
+        )
+    if filters.claim == "unclaimed":
+        qs = qs.claimable(now)
+    elif filters.claim == "mine" and user is not None:
+        qs = qs.claimed_by_user(user, now)
+    escalated = Exists(
+        Review.objects.filter(analysis=OuterRef("pk"), outcome=ReviewOutcome.ESCALATED)
+    )
+    if filters.escalated is True:
+        qs = qs.filter(escalated)
+    elif filters.escalated is False:
+        qs = qs.exclude(escalated)
+    return qs.in_review_order()
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    total: int
+    by_priority: dict[str, int]  # urgent, soon, routine (and "" for none), in that order
+    oldest_urgent_since: dt.datetime | None
+    oldest_urgent_wait: dt.timedelta | None
+    claimed: int
+
+
+def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
+    """Counts for the queue's header, over the whole queue (not the filtered view)."""
+    now = now or timezone.now()
+    qs = Analysis.objects.awaiting_review()
+    counts = dict(qs.values_list("priority").annotate(n=Count("id")).order_by())
+    by_priority = {p.value: counts.get(p.value, 0) for p in sorted(
+        Urgency, key=lambda p: -PRIORITY_RANK[p])}
+    oldest = qs.filter(priority=Urgency.URGENT).aggregate(first=Min("created_at"))["first"]
+    return QueueSummary(
+        total=sum(counts.values()),
+        by_priority=by_priority,
+        oldest_urgent_since=oldest,
+        oldest_urgent_wait=(now - oldest) if oldest else None,
+        claimed=qs.exclude(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)).count(),
+    )
+
+
+def case_conclusion(case: Case) -> Review | None:
+    """The dermatologist's latest conclusion on the case, as the patient's page shows it."""
+    return (
+        Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
+        .select_related("diagnosis", "reviewer", "analysis__image")
+        .order_by("-signed_off_at", "-id")
+        .first()
+    )
+
+
+def case_retake_request(case: Case) -> Review | None:
+    """The request for a new photo the patient has not answered yet (None if none)."""
+    if case.status != CaseStatus.AWAITING_RETAKE:
+        return None
+    return (
+        Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
+        .select_related("reviewer")
+        .order_by("-signed_off_at", "-id")
+        .first()
+    )
