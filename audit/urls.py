@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("cases/<int:pk>/timeline/", views.case_timeline, name="case_timeline"),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -19,6 +19,10 @@ from diagnosis.models import (
     Flag,
     FlagKind,
     LesionImage,
+    Recommendation,
+    Review,
+    ReviewOutcome,
+    Verdict,
 )
 from knowledge.models import Disease, SeverityGroup, Urgency
 from patients.models import PatientProfile, Role, Sex, User
@@ -182,3 +186,23 @@ class AnnotationFactory(factory.django.DjangoModelFactory[Annotation]):
     shape = AnnotationShape.RECTANGLE
     points = factory.LazyFunction(lambda: [[10.0, 20.0], [110.0, 90.0]])
     label = "asymmetric border"
+
+
+class ReviewFactory(factory.django.DjangoModelFactory[Review]):
+    """A dermatologist's sign-off on a flagged analysis, agreeing with the model by default."""
+
+    class Meta:
+        model = Review
+
+    analysis = factory.SubFactory(FlaggedAnalysisFactory)
+    case = factory.SelfAttribute("analysis.image.case")
+    reviewer = factory.SubFactory(DermatologistFactory)
+    outcome = ReviewOutcome.SIGNED_OFF
+    verdict = Verdict.AGREE
+    diagnosis_text = "As the model said"
+    recommendation = Recommendation.SELF_CARE
+    model_code = factory.SelfAttribute("analysis.predicted_code")
+    model_confidence = factory.SelfAttribute("analysis.confidence")
+    model_version = "test-1"
+    agrees_with_model = True
+    signed_off_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,141 @@
+"""Figures for the administrators' dashboard: the review queue, turnaround, agreement.
+
+Aggregates only, never a patient's data. Turnaround runs from the first flag raised on an
+analysis (when it entered the queue) to the dermatologist's sign-off; agreement compares the
+model's answer, as copied onto each signed-off review, with the dermatologist's conclusion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from diagnosis.models import Review, ReviewOutcome
+from diagnosis.review_queue import QueueSummary, queue_summary
+from knowledge.models import UNKNOWN_CODE, Disease
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100) with linear interpolation between closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    reviews: int
+    median: dt.timedelta | None
+    p90: dt.timedelta | None
+
+
+@dataclass(frozen=True)
+class ClassAgreement:
+    code: str  # the model's answer: a class, "unknown", or "" when it gave none
+    name: str
+    reviewed: int
+    agreed: int
+
+    @property
+    def rate(self) -> float:
+        return self.agreed / self.reviewed if self.reviewed else 0.0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rate)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    since: dt.datetime | None
+    queue: QueueSummary
+    turnaround: Turnaround
+    agreement: list[ClassAgreement]
+
+    @property
+    def reviewed(self) -> int:
+        return sum(row.reviewed for row in self.agreement)
+
+    @property
+    def agreed(self) -> int:
+        return sum(row.agreed for row in self.agreement)
+
+    @property
+    def agreement_percent(self) -> int | None:
+        return round(100 * self.agreed / self.reviewed) if self.reviewed else None
+
+
+def _sign_offs(since: dt.datetime | None) -> Q:
+    window = Q(signed_off_at__gte=since) if since else Q()
+    return Q(outcome=ReviewOutcome.SIGNED_OFF) & window
+
+
+def review_turnaround(*, since: dt.datetime | None) -> Turnaround:
+    rows = (
+        Review.objects.filter(_sign_offs(since))
+        .annotate(flagged_at=Min("analysis__flags__created_at"))
+        .filter(flagged_at__isnull=False)
+        .values_list("flagged_at", "signed_off_at")
+    )
+    seconds = [max((signed - flagged).total_seconds(), 0.0) for flagged, signed in rows]
+    median, p90 = percentile(seconds, 50), percentile(seconds, 90)
+    return Turnaround(
+        reviews=len(seconds),
+        median=dt.timedelta(seconds=median) if median is not None else None,
+        p90=dt.timedelta(seconds=p90) if p90 is not None else None,
+    )
+
+
+def agreement_by_class(*, since: dt.datetime | None) -> list[ClassAgreement]:
+    """Per class the model predicted: how many sign-offs, how many agreed. Most reviewed first."""
+    rows = (
+        Review.objects.filter(_sign_offs(since), agrees_with_model__isnull=False)
+        .values("model_code")
+        .annotate(reviewed=Count("id"), agreed=Count("id", filter=Q(agrees_with_model=True)))
+        .order_by()
+    )
+    names = dict(Disease.objects.values_list("code", "name"))
+    names.setdefault(UNKNOWN_CODE, "Not a known type")
+    result = [
+        ClassAgreement(code=r["model_code"], name=names.get(r["model_code"]) or "No answer",
+                       reviewed=r["reviewed"], agreed=r["agreed"])
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (-r.reviewed, r.code))
+
+
+def dashboard(*, days: int | None, now: dt.datetime | None = None) -> Dashboard:
+    """The figures over the last `days` days of sign-offs (all time for None)."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=days) if days else None
+    return Dashboard(
+        since=since,
+        queue=queue_summary(now=now),
+        turnaround=review_turnaround(since=since),
+        agreement=agreement_by_class(since=since),
+    )
+
+
+def human_duration(delta: dt.timedelta | None) -> str:
+    """"3 d 4 h", "2 h 5 min", "12 min", "40 s"; "–" for none."""
+    if delta is None:
+        return "–"
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
