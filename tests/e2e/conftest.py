@@ -10,6 +10,7 @@ has no Celery worker beside it (tests/diagnosis/test_integration.py covers the r
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -25,7 +26,6 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -81,12 +81,13 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def chrome(django_db_setup: None) -> Iterator[WebDriver]:
+def chrome(django_db_setup: None, live_server: LiveServer) -> Iterator[webdriver.Chrome]:
     """One browser for the session; each test starts it with no cookies (see `browser`).
 
-    It closes before the test database is dropped: the live server answers each of its
-    keep-alive connections in a thread that holds a database connection until the browser
-    hangs up, and PostgreSQL refuses to drop a database that is still in use.
+    It closes before the live server stops and the test database is dropped: the server
+    answers each keep-alive connection in a thread that holds a database connection until
+    the browser hangs up. PostgreSQL refuses to drop a database still in use, and an
+    in-memory SQLite connection may only be closed there while the server shares it.
     """
     _require_browser()
     # Belt and braces: Selenium Manager is not run when both paths are given, but if it ever
@@ -125,7 +126,7 @@ def _analyses_run_in_the_request() -> Iterator[None]:
 class Browser:
     """The live site as a person sees it: visit, type, click, wait for text."""
 
-    def __init__(self, driver: WebDriver, base_url: str, screenshot_dir: Path) -> None:
+    def __init__(self, driver: webdriver.Chrome, base_url: str, screenshot_dir: Path) -> None:
         self.driver = driver
         self.base_url = base_url.rstrip("/")
         self.screenshot_dir = screenshot_dir
@@ -133,7 +134,7 @@ class Browser:
     def visit(self, path: str) -> None:
         self.driver.get(self.base_url + path)
 
-    def wait(self, timeout: float = WAIT_S) -> WebDriverWait[WebDriver]:
+    def wait(self, timeout: float = WAIT_S) -> WebDriverWait[webdriver.Chrome]:
         return WebDriverWait(self.driver, timeout)
 
     def find(self, css: str) -> WebElement:
@@ -160,6 +161,10 @@ class Browser:
             ec.element_to_be_clickable((By.XPATH, f"//button[normalize-space()={_xq(text)}]"))
         ).click()
 
+    def click_link(self, text: str) -> None:
+        """Click the visible link whose text is `text`."""
+        self.wait().until(ec.element_to_be_clickable((By.LINK_TEXT, text))).click()
+
     def log_in(self, username: str, password: str = PASSWORD) -> None:
         """Sign in from the login page as a person would, starting with no session."""
         self.driver.delete_all_cookies()
@@ -173,14 +178,19 @@ class Browser:
         return " ".join(self.driver.find_element(By.CSS_SELECTOR, css).text.split())
 
     def screenshot(self, name: str) -> Path:
-        """A full-page PNG under the screenshot folder (the window grows to the page)."""
+        """A PNG of the whole page, not only the window, under the screenshot folder."""
         path = self.screenshot_dir / f"{_safe(name)}.png"
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(1280, max(900, min(int(height), 6000)))
-        try:
-            self.driver.save_screenshot(str(path))
-        finally:
-            self.driver.set_window_size(1280, 900)
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                         "scale": 1},
+            },
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
 
@@ -200,7 +210,7 @@ def _safe(name: str) -> str:
 @pytest.fixture
 def browser(
     request: pytest.FixtureRequest,
-    chrome: WebDriver,
+    chrome: webdriver.Chrome,
     live_server: LiveServer,
     screenshot_dir: Path,
 ) -> Generator[Browser, None, None]:

@@ -1,7 +1,8 @@
-"""The product in a real browser: a patient's upload, as alice would do it.
+"""The product in a real browser: alice's upload, dana's review, and what alice then sees.
 
 Runs headless Chromium against the live server (see conftest.py). The photo is a real
-melanoma from the shared HAM10000 data that the shipped model calls melanoma.
+melanoma from the shared HAM10000 data that the shipped model calls melanoma. Selectors on the
+dermatologist's pages are the ones listed at the top of diagnosis/review_views.py.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from diagnosis.models import Case
+from diagnosis.models import Analysis, Annotation, Case, Review
 from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.e2e.conftest import Browser
@@ -25,6 +27,10 @@ pytestmark = [
 ]
 
 MELANOMA = "ham10000/images/ISIC_0030798.jpg"
+DANAS_MESSAGE = (
+    "This looks like a seborrhoeic keratosis, a harmless growth, not a melanoma. "
+    "Please show it to your GP within four weeks so they can confirm it."
+)
 
 
 @pytest.fixture
@@ -38,7 +44,7 @@ def melanoma_photo() -> Path:
 def open_case_and_upload(browser: Browser, photo: Path) -> Case:
     """From the home page: the case form, then the photo through the case page's form."""
     browser.visit("/")
-    browser.driver.find_element(By.LINK_TEXT, "Check a mole or mark").click()
+    browser.click_link("Check a mole or mark")
     Select(browser.find("select[name=body_site]")).select_by_visible_text("Back")
     Select(browser.find("select[name=duration]")).select_by_visible_text("1 to 6 months")
     browser.find("input[name=changed]").click()
@@ -66,3 +72,101 @@ def test_alice_uploads_a_photo_and_sees_the_models_result(
     assert "A dermatologist will review this as a priority." in result
     assert "About melanoma" in browser.text()
     browser.screenshot("patient-result")
+
+
+def draw_rectangle(browser: Browser, *, width: int, height: int) -> tuple[float, float]:
+    """Drag out a rectangle centred on the annotation canvas, as a mouse would.
+
+    Returns the canvas's size on screen (CSS pixels), which may differ from the photo's.
+    """
+    canvas = browser.find("canvas#annotation-canvas")
+    # WebDriver offsets are from the centre of the element's visible part: show all of it.
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    (
+        ActionChains(browser.driver)
+        .move_to_element_with_offset(canvas, -width // 2, -height // 2)  # from its centre
+        .click_and_hold()
+        .move_by_offset(width // 2, height // 2)
+        .move_by_offset(width // 2, height // 2)
+        .release()
+        .perform()
+    )
+    return canvas.rect["width"], canvas.rect["height"]
+
+
+def review_and_sign_off(browser: Browser, analysis: Analysis) -> tuple[float, float]:
+    """Dana's part: the queue, the claim, an annotation, a correction and the sign-off.
+
+    Returns the annotation canvas's size on screen.
+    """
+    browser.visit("/review/")
+    row = browser.find(f"tr[data-testid=queue-row][data-analysis-id='{analysis.pk}']")
+    assert "Melanoma" in row.text and "98%" in row.text
+    assert browser.text("[data-testid=count-urgent]") == "1 urgent"
+    row.find_element(By.CSS_SELECTOR, "[data-testid=claim-button]").click()
+
+    browser.wait_for_text("#claim-status", "You are reviewing this case")
+    assert "Changed recently Yes" in browser.text("#patient-answers")
+    assert "Melanoma (mel) 98%" in browser.text("#model-result")
+
+    shown = draw_rectangle(browser, width=120, height=90)
+    browser.wait().until(lambda _: browser.find("#annotation-points").get_attribute("value"))
+    browser.find("#annotation-label").send_keys("Stuck-on scaly plaque")
+    browser.find("#annotation-comment").send_keys("Typical keratosis border")
+    browser.driver.find_element(By.ID, "annotation-save").click()
+    browser.wait_for_text("#annotation-list", "Stuck-on scaly plaque")
+    browser.driver.refresh()  # drawn back from what the server stored
+    browser.wait_for_text("#annotation-list", "Stuck-on scaly plaque (rectangle, 2 points)")
+
+    form = "#review-form"
+    browser.find(f"{form} input[name=verdict][value=correct]").click()
+    Select(browser.find(f"{form} select[name=diagnosis]")).select_by_visible_text(
+        "Benign keratosis (bkl)"
+    )
+    Select(browser.find(f"{form} select[name=recommendation]")).select_by_visible_text(
+        "See a doctor in person within N days"
+    )
+    browser.find(f"{form} input[name=follow_up_days]").send_keys("28")
+    browser.find(f"{form} textarea[name=message_to_patient]").send_keys(DANAS_MESSAGE)
+    browser.screenshot("dermatologist-review")
+    browser.driver.find_element(By.ID, "sign-off-button").click()
+    browser.wait_for_text("main", "Signed off. The patient has been notified.")
+    return shown
+
+
+def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
+    browser: Browser, alice: User, dana: User, melanoma_photo: Path
+) -> None:
+    browser.log_in("alice")
+    case = open_case_and_upload(browser, melanoma_photo)
+    analysis = Analysis.objects.get(image__case=case)
+
+    browser.log_in("dana")
+    shown_width, shown_height = review_and_sign_off(browser, analysis)
+
+    # The rectangle was stored in the photo's own pixels, whatever size the canvas was shown at:
+    # 120x90 screen pixels around the centre, scaled to the photo.
+    annotation = Annotation.objects.get()
+    image = analysis.image
+    assert (annotation.shape, annotation.label) == ("rectangle", "Stuck-on scaly plaque")
+    sx, sy = image.width / shown_width, image.height / shown_height
+    expected = [
+        [image.width / 2 - 60 * sx, image.height / 2 - 45 * sy],
+        [image.width / 2 + 60 * sx, image.height / 2 + 45 * sy],
+    ]
+    corners = sorted(annotation.points)
+    for (x, y), (ex, ey) in zip(corners, expected, strict=True):
+        assert abs(x - ex) <= 2 * sx + 1 and abs(y - ey) <= 2 * sy + 1, (corners, expected)
+    review = Review.objects.get()
+    assert (review.reviewer, review.verdict) == (dana, "correct")
+
+    browser.log_in("alice")
+    browser.click_link("My cases")
+    browser.click_link("Back")  # the case, named by its body site
+    conclusion = browser.wait_for_text("#clinician-conclusion", "Benign keratosis")
+    assert "within 28 days" in browser.text("#conclusion-recommendation")
+    assert browser.text("#conclusion-message") == DANAS_MESSAGE
+    model_result = browser.find("#analysis")
+    assert "Most likely: Melanoma" in model_result.text
+    assert conclusion.location["y"] < model_result.location["y"], "conclusion not above"
+    browser.screenshot("patient-conclusion")
