@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 
 from audit.mixins import AuditedAdminMixin
 from diagnosis.models import Analysis, Case, Flag, LesionImage
+from diagnosis.review_admin import reassign_review
 
 
 class LesionImageInline(admin.TabularInline):
@@ -29,8 +30,11 @@ class LesionImageInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "patient", "body_site", "duration", "changed", "bleeds", "created_at")
-    list_filter = ("body_site", "changed", "bleeds", "itches")
+    list_display = ("id", "patient", "status", "body_site", "duration", "changed", "bleeds",
+                    "created_at")
+    list_filter = ("status", "body_site", "changed", "bleeds", "itches")
+    # Moved by the review services only, so the timeline always says why.
+    readonly_fields = ("status",)
     search_fields = ("patient__username",)
     raw_id_fields = ("patient",)
     inlines = [LesionImageInline]
@@ -47,7 +51,7 @@ class FlagInline(admin.TabularInline):
 class AnalysisAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "id", "status", "outcome", "predicted_code", "confidence", "priority", "attempts",
-        "model_version", "created_at", "finished_at",
+        "model_version", "created_at", "finished_at", "claimed_by",
     )
     list_filter = ("status", "outcome", "priority", "predicted_code", "is_unknown",
                    "model_version")
@@ -56,8 +60,11 @@ class AnalysisAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "image", "status", "attempts", "last_error", "created_at", "queued_at", "started_at",
         "finished_at", "result", "model_version", "outcome", "status_detail", "predicted_code",
         "confidence", "is_unknown", "pipeline_ms", "priority",
+        # Claims change through the review services (the reassign action), never by hand.
+        "claimed_by", "claimed_at", "claim_expires_at",
     )
     inlines = [FlagInline]
+    actions = [reassign_review]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # analyses are created by uploads, never by hand
