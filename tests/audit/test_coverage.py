@@ -25,7 +25,7 @@ from patients.models import User
 from patients.services import user_token_get
 from tests.diagnosis.conftest import finish, upload
 from tests.diagnosis.results import classified
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +164,8 @@ HEALTH_ADMIN_MODELS = {
     "patients.user": "alice",
     "diagnosis.case": "case",
     "diagnosis.analysis": "analysis",
+    "diagnosis.review": "review",
+    "diagnosis.annotation": "annotation",
 }
 
 
@@ -239,16 +241,18 @@ def test_the_lists_name_only_routes_that_exist() -> None:
 
 @pytest.fixture
 def world(alice: User, dana: User, admin: User, lesion_jpeg: bytes) -> dict[str, Any]:
-    """alice's case with a photo whose analysis is flagged, and dana's annotation on it."""
+    """alice's case with a photo whose analysis is flagged, dana's annotation on it, and a
+    sign-off on another case."""
     case = Case.objects.create(patient=alice, body_site="back", duration="over_year")
     outcome = upload(case, lesion_jpeg)
     finish(outcome.analysis, classified({"mel": 0.7}))
     annotation = Annotation.objects.create(image=outcome.image, author=dana, shape="rectangle",
                                            points=[[1, 1], [20, 20]], label="border")
+    review = ReviewFactory.create(reviewer=dana)
     return {
         "users": {"alice": alice, "dana": dana, "admin": admin},
         "ids": {"case": case.pk, "image": outcome.image.pk, "analysis": outcome.analysis.pk,
-                "annotation": annotation.pk, "alice": alice.pk},
+                "annotation": annotation.pk, "alice": alice.pk, "review": review.pk},
     }
 
 
