@@ -213,6 +213,8 @@ FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
 # Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for
 # this long is free for anyone to take.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30)
+# How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
+REVIEW_CLAIM_SWEEP_SECONDS = env_int("REVIEW_CLAIM_SWEEP_SECONDS", 300)
 # Where patients open the site, for links in notification emails (which carry no health data).
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 
@@ -264,7 +266,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # A disease's urgency and a flag's priority are one choice set: one name in the schema.
-    "ENUM_NAME_OVERRIDES": {"UrgencyEnum": "knowledge.models.Urgency"},
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyEnum": "knowledge.models.Urgency",
+        # An analysis and a case both have a `status`, from different choice sets.
+        "AnalysisStatusEnum": "diagnosis.models.AnalysisStatus",
+        "CaseStatusEnum": "diagnosis.models.CaseStatus",
+    },
 }
 
 # Celery. The default broker is kombu's filesystem transport, so `make run` needs no server
@@ -299,6 +306,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-analyses": {
         "task": "ml_worker.tasks.sweep_stuck_analyses",
         "schedule": float(ANALYSIS_SWEEP_INTERVAL_SECONDS),
+    },
+    "expire-review-claims": {
+        "task": "diagnosis.tasks.expire_review_claims",
+        "schedule": float(REVIEW_CLAIM_SWEEP_SECONDS),
     },
 }
 

@@ -241,3 +241,15 @@ def test_an_admin_reassigns_through_the_api(dana: User, erin: User, admin: User)
     response = client.post(f"/api/v1/review/analyses/{analysis.pk}/reassign/",
                            {"dermatologist": dana.pk})
     assert response.status_code == 403
+
+
+def test_beat_runs_the_claim_sweep(dana: User, settings: object) -> None:
+    from diagnosis.tasks import expire_review_claims
+
+    schedule = settings.CELERY_BEAT_SCHEDULE  # type: ignore[attr-defined]
+    assert schedule["expire-review-claims"]["task"] == expire_review_claims.name
+    analysis = FlaggedAnalysisFactory.create()
+    services.review_claim(analysis=analysis, user=dana,
+                          now=timezone.now() - dt.timedelta(hours=1))
+    assert expire_review_claims.delay().get() == 1
+    assert fresh(analysis).claimed_by is None

@@ -130,3 +130,13 @@ def test_clinicians_read_every_review_route(
 ) -> None:
     assert _call(route, dana, analysis) == 200
     assert _call(route, admin, analysis) == 200
+
+
+def test_the_review_api_is_in_the_openapi_schema(client: Client) -> None:
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    api = {r.path.replace("{analysis}", "{id}").replace("{image}", "{id}")
+           .replace("{annotation}", "{id}") for r in ROUTES.values() if r.api}
+    assert api <= set(paths)
+    queue = paths["/api/v1/review/queue/"]["get"]
+    assert {"flag", "predicted", "confidence_min", "body_site", "age_min_days"} <= {
+        p["name"] for p in queue["parameters"]}
