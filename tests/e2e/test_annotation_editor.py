@@ -1,0 +1,75 @@
+"""The annotation editor in a real browser: a polygon by clicks, zoom, reload, delete.
+
+The full patient → dermatologist → patient flow (with a rectangle) is test_review_flow.py;
+this one drives the editor's other tools on a photo already in the queue.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from diagnosis import review_services as services
+from diagnosis.models import Analysis, Annotation
+from ml_worker.training.data import data_dir
+from patients.models import User
+from tests.diagnosis.conftest import NEVUS, store_photo
+from tests.e2e.conftest import Browser
+from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def claimed(dana: User) -> Analysis:
+    """A flagged photo (with its real file) that dana has claimed."""
+    path = data_dir() / NEVUS
+    with Image.open(path) as im:
+        width, height = im.size
+    image = LesionImageFactory.create(width=width, height=height)
+    store_photo(image, path.read_bytes())
+    analysis = FlaggedAnalysisFactory.create(image=image)
+    return services.review_claim(analysis=analysis, user=dana)
+
+
+OFFSETS = [(-40, -30), (40, -30), (0, 40)]  # screen pixels from the canvas's centre
+
+
+def test_dana_draws_a_polygon_zooms_and_deletes_it(browser: Browser, claimed: Analysis) -> None:
+    browser.log_in("dana")
+    browser.visit(f"/review/analyses/{claimed.pk}/")
+    canvas = browser.find("canvas#annotation-canvas")
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    browser.find("#tool-polygon").click()
+    for dx, dy in OFFSETS:
+        ActionChains(browser.driver).move_to_element_with_offset(canvas, dx, dy).click().perform()
+    browser.find("#polygon-finish").click()
+    browser.find("#annotation-label").send_keys("pigment network")
+    browser.driver.find_element(By.ID, "annotation-save").click()
+    browser.wait_for_text("#annotation-list", "pigment network (polygon, 3 points)")
+    shown = canvas.rect["width"]
+
+    annotation = Annotation.objects.get()
+    image = claimed.image
+    scale = image.width / shown
+    for (x, y), (dx, dy) in zip(annotation.points, OFFSETS, strict=True):
+        assert abs(x - (image.width / 2 + dx * scale)) <= 2 * scale + 1, annotation.points
+        assert abs(y - (image.height / 2 + dy * scale)) <= 2 * scale + 1, annotation.points
+
+    browser.driver.refresh()  # drawn back from what the server stored
+    browser.wait_for_text("#annotation-list", "pigment network (polygon, 3 points)")
+    browser.find("#zoom-in").click()
+    browser.find("#zoom-in").click()
+    browser.wait_for_text("#zoom-level", "200%")
+    # Twice the viewport's width, less the scroll bar that zooming brings.
+    zoomed = browser.find("canvas#annotation-canvas").rect["width"]
+    assert 1.9 * shown < zoomed <= 2 * shown
+
+    browser.driver.find_element(By.CSS_SELECTOR, "[data-testid=annotation] button").click()
+    browser.wait_for_text("#annotation-list", "None yet.")
+    assert not Annotation.objects.exists()
