@@ -1,7 +1,7 @@
-"""The dermatologists' review queue: which flagged analyses, in what order, with which filters.
+"""Reads of the review workflow: the queue (rows, filters, header) and a case's conclusion.
 
-Shared by the queue page and the API, so both list the same rows in the same order: urgent
-first, then soon, then routine, oldest first within a priority (in_review_order).
+Shared by the pages and the API, so both list the same rows in the same order: urgent first,
+then soon, then routine, oldest first within a priority (in_review_order).
 """
 
 from __future__ import annotations
