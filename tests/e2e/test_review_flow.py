@@ -99,7 +99,7 @@ def review_and_sign_off(browser: Browser, analysis: Analysis) -> tuple[float, fl
 
     Returns the annotation canvas's size on screen.
     """
-    browser.visit("/review/")
+    browser.click_link("Review queue")  # in the dermatologist's navigation bar
     row = browser.find(f"tr[data-testid=queue-row][data-analysis-id='{analysis.pk}']")
     assert "Melanoma" in row.text and "98%" in row.text
     assert browser.text("[data-testid=count-urgent]") == "1 urgent"
