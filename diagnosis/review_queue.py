@@ -122,7 +122,7 @@ def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
     )
 
 
-def case_conclusion(case: Case) -> Review | None:
+def case_conclusion(case: Case | int) -> Review | None:
     """The dermatologist's latest conclusion on the case, as the patient's page shows it."""
     return (
         Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
@@ -130,6 +130,18 @@ def case_conclusion(case: Case) -> Review | None:
         .order_by("-signed_off_at", "-id")
         .first()
     )
+
+
+def conclusion_covers(conclusion: Review | None, analysis: Analysis | None) -> bool:
+    """Whether the conclusion supersedes this analysis's automated result and its guidance.
+
+    A sign-off covers the analysis reviewed and the case's earlier ones, as it resolves their
+    flags (review_services._resolve_flags): the reviewer saw those photos side by side. A
+    photo sent afterwards is new evidence nobody has reviewed yet, so its result stands.
+    """
+    if conclusion is None or analysis is None:
+        return False
+    return analysis.created_at <= conclusion.analysis.created_at
 
 
 def case_retake_request(case: Case) -> Review | None:

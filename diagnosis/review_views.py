@@ -24,7 +24,9 @@ Review page (`diagnosis:review_detail`, /review/analyses/<id>/):
   (message_to_patient, #retake-button)
 Patient's case page (`diagnosis:case_detail`): section#clinician-conclusion
   ([data-testid=clinician-conclusion], above #analysis), #conclusion-diagnosis,
-  #conclusion-recommendation, #conclusion-message; section#retake-request.
+  #conclusion-recommendation, #conclusion-message, section#clinician-guidance (its
+  knowledge-base entry); details#model-pre-assessment (in #analysis once superseded);
+  section#retake-request.
 """
 
 from __future__ import annotations

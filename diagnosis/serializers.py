@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage
+from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage, Review
+from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 
 
@@ -60,6 +62,68 @@ class GuidanceSerializer(serializers.ModelSerializer):
         return disease.get_absolute_url()
 
 
+def _guidance(context: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    diseases: dict[str, Disease] = context.get("diseases", {})
+    disease = diseases.get(code)
+    return dict(GuidanceSerializer(disease).data) if disease else None
+
+
+class ConclusionOutputSerializer(serializers.ModelSerializer):
+    """A dermatologist's signed-off conclusion as the patient sees it (no internal note)."""
+
+    reviewer_name = serializers.SerializerMethodField()
+    diagnosis = serializers.SerializerMethodField()
+    diagnosis_label = serializers.CharField(read_only=True)
+    recommendation_text = serializers.CharField(read_only=True)
+    guidance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = (
+            "id", "analysis", "reviewer_name", "signed_off_at", "is_second_opinion",
+            "diagnosis", "diagnosis_text", "diagnosis_label", "recommendation",
+            "follow_up_days", "recommendation_text", "message_to_patient", "guidance",
+        )
+
+    def get_reviewer_name(self, review: Review) -> str:
+        return review.reviewer.get_full_name() or "A dermatologist"
+
+    def get_diagnosis(self, review: Review) -> str | None:
+        """The knowledge-base code, or null for a free-text diagnosis."""
+        return review.diagnosis_code or None
+
+    @extend_schema_field(GuidanceSerializer(allow_null=True))
+    def get_guidance(self, review: Review) -> dict[str, Any] | None:
+        """The knowledge-base entry of the dermatologist's diagnosis (null for free text)."""
+        return _guidance(self.context, review.diagnosis_code) if review.diagnosis_code else None
+
+
+class RetakeRequestOutputSerializer(serializers.ModelSerializer):
+    reviewer_name = serializers.SerializerMethodField()
+    requested_at = serializers.DateTimeField(source="signed_off_at")
+
+    class Meta:
+        model = Review
+        fields = ("id", "analysis", "reviewer_name", "requested_at", "message_to_patient")
+
+    def get_reviewer_name(self, review: Review) -> str:
+        return review.reviewer.get_full_name() or "Your dermatologist"
+
+
+def _case_conclusion(context: Mapping[str, Any], case_id: int) -> Review | None:
+    """The case's latest conclusion; once per case per response with the views' cache."""
+    conclusions: dict[int, Review | None] | None = context.get("conclusions")
+    if conclusions is None:
+        return case_conclusion(case_id)
+    if case_id not in conclusions:
+        conclusions[case_id] = case_conclusion(case_id)
+    return conclusions[case_id]
+
+
+def _conclusion_data(context: Mapping[str, Any], review: Review | None) -> dict[str, Any] | None:
+    return dict(ConclusionOutputSerializer(review, context=context).data) if review else None
+
+
 class AnalysisOutputSerializer(serializers.ModelSerializer):
     case = serializers.IntegerField(source="image.case_id", read_only=True)
     predicted = serializers.SerializerMethodField()
@@ -69,6 +133,12 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
     flags = FlagOutputSerializer(many=True, read_only=True)
     needs_review = serializers.BooleanField(read_only=True)
     guidance = serializers.SerializerMethodField()
+    guidance_superseded = serializers.SerializerMethodField(
+        help_text="True once a dermatologist's conclusion covers this analysis: `guidance` "
+        "and `predicted` are then the model's, kept for reference only. Show `conclusion` "
+        "and its guidance instead, never the model's urgency."
+    )
+    conclusion = serializers.SerializerMethodField()
     result = serializers.JSONField(
         read_only=True, help_text="Everything the pipeline reported, stage by stage."
     )
@@ -79,7 +149,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "id", "image", "case", "status", "attempts", "created_at", "started_at",
             "finished_at", "model_version", "outcome", "predicted", "top3", "is_unknown",
             "retake_reasons", "messages", "flags", "needs_review", "priority", "guidance",
-            "result",
+            "guidance_superseded", "conclusion", "result",
         )
 
     @extend_schema_field(PredictionSerializer(allow_null=True))
@@ -98,9 +168,21 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(GuidanceSerializer(allow_null=True))
     def get_guidance(self, analysis: Analysis) -> dict[str, Any] | None:
-        diseases: dict[str, Disease] = self.context.get("diseases", {})
-        disease = diseases.get(analysis.guidance_code)
-        return dict(GuidanceSerializer(disease).data) if disease else None
+        """The knowledge-base entry of the model's answer."""
+        return _guidance(self.context, analysis.guidance_code)
+
+    def _covering(self, analysis: Analysis) -> Review | None:
+        conclusion = _case_conclusion(self.context, analysis.image.case_id)
+        return conclusion if conclusion_covers(conclusion, analysis) else None
+
+    def get_guidance_superseded(self, analysis: Analysis) -> bool:
+        return self._covering(analysis) is not None
+
+    @extend_schema_field(ConclusionOutputSerializer(allow_null=True))
+    def get_conclusion(self, analysis: Analysis) -> dict[str, Any] | None:
+        """The dermatologist's conclusion that covers this photo (null if none yet)."""
+        review = self._covering(analysis)
+        return _conclusion_data(self.context, review)
 
 
 class ImageOutputSerializer(serializers.ModelSerializer):
@@ -135,10 +217,25 @@ class CaseOutputSerializer(serializers.ModelSerializer):
 
 class CaseDetailOutputSerializer(CaseOutputSerializer):
     images = ImageOutputSerializer(many=True, read_only=True)
+    conclusion = serializers.SerializerMethodField()
+    retake_request = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
-        fields = (*CaseOutputSerializer.Meta.fields, "images")
+        fields = (*CaseOutputSerializer.Meta.fields, "status", "conclusion", "retake_request",
+                  "images")
+
+    @extend_schema_field(ConclusionOutputSerializer(allow_null=True))
+    def get_conclusion(self, case: Case) -> dict[str, Any] | None:
+        """The dermatologist's latest conclusion; it comes before any model result."""
+        review = _case_conclusion(self.context, case.pk)
+        return _conclusion_data(self.context, review)
+
+    @extend_schema_field(RetakeRequestOutputSerializer(allow_null=True))
+    def get_retake_request(self, case: Case) -> dict[str, Any] | None:
+        """The dermatologist's request for a new photo, while it waits for one."""
+        review = case_retake_request(case)
+        return dict(RetakeRequestOutputSerializer(review).data) if review else None
 
 
 class UploadOutputSerializer(serializers.Serializer):

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.mixins import audit_target, audited
 from diagnosis import services
 from diagnosis.forms import CaseForm, UploadForm
-from diagnosis.models import Analysis, Case, LesionImage
-from diagnosis.review_queue import case_conclusion, case_retake_request
+from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome
+from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 from patients.models import Role, User
 from patients.permissions import patient_required, role_required
@@ -110,22 +110,43 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
             Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
         ).order_by("-created_at", "-id")
     )
-    history: list[tuple[LesionImage, Analysis | None]] = []
+    conclusion = case_conclusion(case)
+    signed_off = {
+        r.analysis_id: r
+        for r in Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
+        .select_related("diagnosis")
+    }
+    # (photo, its newest analysis, the conclusion on that analysis, superseded by the conclusion)
+    history: list[tuple[LesionImage, Analysis | None, Review | None, bool]] = []
     for image in images:
         analyses = list(image.analyses.all())  # oldest first; the newest is the result
-        history.append((image, analyses[-1] if analyses else None))
+        analysis = analyses[-1] if analyses else None
+        history.append((
+            image, analysis, signed_off.get(analysis.pk) if analysis else None,
+            conclusion_covers(conclusion, analysis),
+        ))
     latest = history[0][1] if history else None
+    superseded = conclusion_covers(conclusion, latest)
     disease = None
     if latest and latest.guidance_code:
         disease = Disease.objects.with_content().filter(code=latest.guidance_code).first()
+    clinician_disease = None
+    if conclusion is not None and conclusion.diagnosis_id is not None:
+        clinician_disease = Disease.objects.with_content().filter(
+            pk=conclusion.diagnosis_id
+        ).first()
     return {
         "case": case,
         "history": history,
         "latest": latest,
         "latest_image": history[0][0] if history else None,
+        # The model's knowledge-base entry; once a dermatologist's conclusion covers the
+        # latest photo the page shows theirs instead and only links to this one.
         "disease": disease,
-        "pending": any(a is not None and a.is_pending for _, a in history),
-        "conclusion": case_conclusion(case),
+        "superseded": superseded,
+        "pending": any(a is not None and a.is_pending for _, a, _, _ in history),
+        "conclusion": conclusion,
+        "clinician_disease": clinician_disease,
         "retake_request": case_retake_request(case),
         "form": form or UploadForm(),
         "max_bytes": settings.UPLOAD_MAX_BYTES,

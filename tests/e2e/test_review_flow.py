@@ -166,7 +166,18 @@ def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
     conclusion = browser.wait_for_text("#clinician-conclusion", "Benign keratosis")
     assert "within 28 days" in browser.text("#conclusion-recommendation")
     assert browser.text("#conclusion-message") == DANAS_MESSAGE
+    # The guidance follows dana's diagnosis; the model's melanoma advice is nowhere in sight.
+    assert "About benign keratosis" in browser.text("#clinician-guidance")
+    for text in ("About melanoma", "Urgent (within two weeks)", "Most likely"):
+        assert text not in browser.text(), text
     model_result = browser.find("#analysis")
-    assert "Most likely: Melanoma" in model_result.text
+    assert "Automated pre-assessment (superseded by your dermatologist's review)" in (
+        model_result.text
+    )
     assert conclusion.location["y"] < model_result.location["y"], "conclusion not above"
     browser.screenshot("patient-conclusion")
+
+    # Opened on request, the model's result is there for reference, still without its urgency.
+    browser.find("#model-pre-assessment summary").click()
+    browser.wait_for_text("#analysis", "Automated estimate: Melanoma")
+    assert "Urgent (within two weeks)" not in browser.text()
