@@ -66,8 +66,14 @@ class QueueFilterForm(forms.Form):
         )
 
 
+# The review page shows the three decision forms at once, and two share field names: each
+# has its own prefix, so that every element id (and the label pointing at it) is unique.
+
+
 class ReviewForm(_ServiceErrorsMixin):
     """The sign-off: agree or correct, a recommendation, and a message for the patient."""
+
+    prefix = "review"
 
     verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect,
                                 label="The model's answer")
@@ -102,6 +108,7 @@ class ReviewForm(_ServiceErrorsMixin):
 
 
 class EscalateForm(_ServiceErrorsMixin):
+    prefix = "escalate"
     internal_note = forms.CharField(
         max_length=4000, label="What should the second dermatologist look at?",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -109,6 +116,7 @@ class EscalateForm(_ServiceErrorsMixin):
 
 
 class RetakeForm(_ServiceErrorsMixin):
+    prefix = "retake"
     message_to_patient = forms.CharField(
         max_length=4000, label="What the patient should do differently",
         initial="Please take a new photo in good daylight, close up and in focus.",

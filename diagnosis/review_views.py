@@ -17,11 +17,14 @@ Review page (`diagnosis:review_detail`, /review/analyses/<id>/):
   being drawn, editable), #annotation-label, #annotation-comment, #annotation-save,
   ul#annotation-list > li[data-testid=annotation]
   #earlier-photos, #patient-answers, #model-result, #knowledge-entry
-  form#review-form: radios name=verdict (value agree|correct; ids id_verdict_0/1), select
-  name=diagnosis (knowledge-base code), diagnosis_text, select name=recommendation,
-  follow_up_days, message_to_patient, internal_note; button#sign-off-button
-  form#escalate-form (internal_note, #escalate-button); form#retake-form
-  (message_to_patient, #retake-button)
+  Each decision form has a prefix (review-, escalate-, retake-) on its field names and ids,
+  as two of them share field names:
+  form#review-form: radios name=review-verdict (value agree|correct; ids
+  id_review-verdict_0/1), select name=review-diagnosis (knowledge-base code),
+  review-diagnosis_text, select name=review-recommendation, review-follow_up_days,
+  review-message_to_patient, review-internal_note; button#sign-off-button
+  form#escalate-form (escalate-internal_note, #escalate-button); form#retake-form
+  (retake-message_to_patient, #retake-button)
 Patient's case page (`diagnosis:case_detail`): section#clinician-conclusion
   ([data-testid=clinician-conclusion], above #analysis), #conclusion-diagnosis,
   #conclusion-recommendation, #conclusion-message, section#clinician-guidance (its

@@ -51,7 +51,7 @@ def test_asking_for_a_retake_waits_for_the_patient(
     client.force_login(dana)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/review/analyses/{claimed.pk}/retake/",
-                               {"message_to_patient": RETAKE})
+                               {"retake-message_to_patient": RETAKE})
     assert response.status_code == 302
     case = case_of(claimed)
     assert case.status == CaseStatus.AWAITING_RETAKE
@@ -69,7 +69,7 @@ def test_a_retake_needs_a_message(claimed: Analysis, dana: User) -> None:
     client = Client()
     client.force_login(dana)
     response = client.post(f"/review/analyses/{claimed.pk}/retake/",
-                           {"message_to_patient": "  "})
+                           {"retake-message_to_patient": "  "})
     assert response.status_code == 400
     assert case_of(claimed).status == CaseStatus.IN_REVIEW
 

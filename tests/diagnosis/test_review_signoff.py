@@ -21,11 +21,12 @@ from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
 
 pytestmark = pytest.mark.django_db
 
-FORM = {
+# The sign-off form's fields carry its prefix (the review page has three forms).
+FORM = {f"review-{name}": value for name, value in {
     "verdict": "correct", "diagnosis": "mel", "diagnosis_text": "",
     "recommendation": "see_doctor_within_days", "follow_up_days": "14",
     "message_to_patient": "Please see your GP within two weeks.", "internal_note": "",
-}
+}.items()}
 
 
 @pytest.fixture
@@ -155,7 +156,8 @@ def test_the_form_shows_errors_for_an_incomplete_conclusion(claimed: Analysis,
                                                             dana: User) -> None:
     client = Client()
     client.force_login(dana)
-    data = {**FORM, "verdict": "correct", "diagnosis": "", "follow_up_days": ""}
+    data = {**FORM, "review-verdict": "correct", "review-diagnosis": "",
+            "review-follow_up_days": ""}
     response = client.post(f"/review/analyses/{claimed.pk}/sign-off/", data)
     assert response.status_code == 400
     html = response.content.decode()

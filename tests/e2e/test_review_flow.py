@@ -119,15 +119,15 @@ def review_and_sign_off(browser: Browser, analysis: Analysis) -> tuple[float, fl
     browser.wait_for_text("#annotation-list", "Stuck-on scaly plaque (rectangle, 2 points)")
 
     form = "#review-form"
-    browser.find(f"{form} input[name=verdict][value=correct]").click()
-    Select(browser.find(f"{form} select[name=diagnosis]")).select_by_visible_text(
+    browser.find(f"{form} input[name=review-verdict][value=correct]").click()
+    Select(browser.find(f"{form} select[name=review-diagnosis]")).select_by_visible_text(
         "Benign keratosis (bkl)"
     )
-    Select(browser.find(f"{form} select[name=recommendation]")).select_by_visible_text(
+    Select(browser.find(f"{form} select[name=review-recommendation]")).select_by_visible_text(
         "See a doctor in person within N days"
     )
-    browser.find(f"{form} input[name=follow_up_days]").send_keys("28")
-    browser.find(f"{form} textarea[name=message_to_patient]").send_keys(DANAS_MESSAGE)
+    browser.find(f"{form} input[name=review-follow_up_days]").send_keys("28")
+    browser.find(f"{form} textarea[name=review-message_to_patient]").send_keys(DANAS_MESSAGE)
     browser.screenshot("dermatologist-review")
     browser.driver.find_element(By.ID, "sign-off-button").click()
     browser.wait_for_text("main", "Signed off. The patient has been notified.")
