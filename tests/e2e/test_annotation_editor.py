@@ -39,6 +39,21 @@ def claimed(dana: User) -> Analysis:
 
 OFFSETS = [(-40, -30), (40, -30), (0, 40)]  # screen pixels from the canvas's centre
 
+# Counts the canvas's opaque white pixels (label text), dark ones (label box, outlines) and
+# yellow ones (the first annotation's bright line). The canvas holds only the drawing.
+COUNT_PIXELS = """
+const canvas = document.getElementById("annotation-canvas");
+const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+const counts = {white: 0, dark: 0, yellow: 0};
+for (let i = 0; i < d.length; i += 4) {
+  const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+  if (a > 200 && r > 220 && g > 220 && b > 220) counts.white++;
+  else if (a > 150 && r < 40 && g < 40 && b < 40) counts.dark++;
+  else if (a > 200 && r > 220 && g > 180 && b < 60) counts.yellow++;
+}
+return counts;
+"""
+
 
 def test_dana_draws_a_polygon_zooms_and_deletes_it(browser: Browser, claimed: Analysis) -> None:
     browser.log_in("dana")
@@ -53,6 +68,10 @@ def test_dana_draws_a_polygon_zooms_and_deletes_it(browser: Browser, claimed: An
     browser.driver.find_element(By.ID, "annotation-save").click()
     browser.wait_for_text("#annotation-list", "pigment network (polygon, 3 points)")
     shown = canvas.rect["width"]
+    # Readable on any skin: a bright line over a dark outline, white text on a dark box.
+    pixels = browser.driver.execute_script(COUNT_PIXELS)
+    assert pixels["yellow"] > 100 and pixels["dark"] > pixels["yellow"], pixels
+    assert pixels["white"] > 20, pixels
 
     annotation = Annotation.objects.get()
     image = claimed.image

@@ -1,6 +1,6 @@
 // The review page's photo: zoom, and an annotation editor on a <canvas> laid over the image.
-// The canvas has the stored image's pixel size, so every point is in image coordinates
-// whatever the zoom; the server checks them again (diagnosis.review_models.validate_points).
+// Every point is in the stored image's pixel coordinates whatever the zoom (the canvas is
+// scaled to them); the server checks them again (diagnosis.review_models.validate_points).
 (function () {
   "use strict";
   var canvas = document.getElementById("annotation-canvas");
@@ -35,7 +35,7 @@
   // --- Drawing ----------------------------------------------------------------------------
   function lineWidth() {
     var shown = canvas.getBoundingClientRect().width || W;
-    return Math.max(1, 2.5 * W / shown);  // about 2.5 screen pixels at any zoom
+    return 2.5 * W / shown;  // about 2.5 screen pixels at any zoom
   }
   function path(shape, pts) {
     ctx.beginPath();
@@ -45,25 +45,60 @@
       pts.forEach(function (p, i) { if (i) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); });
     }
   }
+  // Shapes and labels must read on any skin, pale or dark: each line is drawn twice, a dark
+  // outline under a bright one, and labels are white on a dark, semi-transparent box.
+  var OUTLINE = "rgba(0, 0, 0, 0.8)", LABEL_BOX = "rgba(0, 0, 0, 0.72)", LABEL_TEXT = "#fff";
+  function strokeTwoTone(shape, pts, colour, lw, dashed, closed) {
+    path(shape, pts);
+    if (closed) ctx.closePath();
+    ctx.lineJoin = "round";
+    ctx.setLineDash(dashed ? [4 * lw, 3 * lw] : []);
+    ctx.lineWidth = lw * 2.2;
+    ctx.strokeStyle = OUTLINE;
+    ctx.stroke();
+    ctx.lineWidth = lw;
+    ctx.strokeStyle = colour;
+    ctx.stroke();
+  }
+  function drawLabel(text, pts, colour, lw) {
+    var size = 6 * lw, pad = 1.5 * lw, strip = 1.5 * lw;  // 15, 4 and 4 screen pixels
+    ctx.font = size + "px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    var boxW = Math.min(W, strip + 2 * pad + ctx.measureText(text).width);
+    var boxH = size + 2 * pad;
+    var left = Math.min.apply(null, pts.map(function (p) { return p[0]; }));
+    var top = Math.min.apply(null, pts.map(function (p) { return p[1]; }));
+    // Above the shape when there is room, else just inside its top edge; never off the image.
+    var x = Math.max(0, Math.min(W - boxW, left));
+    var y = top - boxH - lw >= 0 ? top - boxH - lw : Math.min(H - boxH, top + lw);
+    ctx.setLineDash([]);
+    ctx.fillStyle = LABEL_BOX;
+    ctx.fillRect(x, y, boxW, boxH);
+    ctx.fillStyle = colour;  // ties the label to its shape
+    ctx.fillRect(x, y, strip, boxH);
+    ctx.fillStyle = LABEL_TEXT;
+    ctx.fillText(text, x + strip + pad, y + pad, boxW - strip - 2 * pad);
+  }
   function draw(a, colour, dashed) {
     var lw = lineWidth();
     ctx.save();
-    ctx.lineWidth = lw;
-    ctx.strokeStyle = colour;
-    ctx.setLineDash(dashed ? [4 * lw, 3 * lw] : []);
-    path(a.shape, a.points);
-    if (a.shape === "polygon" && !dashed) ctx.closePath();
-    ctx.stroke();
-    if (a.label && a.points.length) {
-      ctx.font = Math.round(6 * lw) + "px system-ui, sans-serif";
-      ctx.fillStyle = colour;
-      var x = Math.min.apply(null, a.points.map(function (p) { return p[0]; }));
-      var y = Math.min.apply(null, a.points.map(function (p) { return p[1]; }));
-      ctx.fillText(a.label, x, Math.max(6 * lw, y - 2 * lw));
-    }
+    strokeTwoTone(a.shape, a.points, colour, lw, dashed, a.shape === "polygon" && !dashed);
+    if (a.label && a.points.length) drawLabel(a.label, a.points, colour, lw);
     ctx.restore();
   }
+  // The canvas keeps the photo's coordinates (W x H) but draws at the resolution it is shown
+  // at, so labels stay sharp on a small photo or a zoomed one (within a memory bound).
+  var MAX_BACKING = 4096;
+  function fitCanvas() {
+    var shown = canvas.getBoundingClientRect().width || W;
+    var k = shown * (window.devicePixelRatio || 1) / W;
+    k = Math.max(1, Math.min(k, MAX_BACKING / Math.max(W, H)));
+    var bw = Math.round(W * k), bh = Math.round(H * k);
+    if (canvas.width !== bw || canvas.height !== bh) { canvas.width = bw; canvas.height = bh; }
+    ctx.setTransform(bw / W, 0, 0, bh / H, 0, 0);
+  }
   function render() {
+    fitCanvas();
     ctx.clearRect(0, 0, W, H);
     annotations.forEach(function (a, i) { draw(a, colours[i % colours.length], false); });
     if (pending && pending.points.length) {
