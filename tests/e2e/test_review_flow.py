@@ -74,6 +74,12 @@ def test_alice_uploads_a_photo_and_sees_the_models_result(
     browser.screenshot("patient-result")
 
 
+def assert_content_lines_up_with_the_header(browser: Browser) -> None:
+    """The page's content sits in the header's container: same left edge, same width."""
+    nav, main = browser.find("header nav").rect, browser.find("main").rect
+    assert abs(nav["x"] - main["x"]) < 1 and abs(nav["width"] - main["width"]) < 1, (nav, main)
+
+
 def draw_rectangle(browser: Browser, *, width: int, height: int) -> tuple[float, float]:
     """Drag out a rectangle centred on the annotation canvas, as a mouse would.
 
@@ -106,6 +112,7 @@ def review_and_sign_off(browser: Browser, analysis: Analysis) -> tuple[float, fl
     row.find_element(By.CSS_SELECTOR, "[data-testid=claim-button]").click()
 
     browser.wait_for_text("#claim-status", "You are reviewing this case")
+    assert_content_lines_up_with_the_header(browser)
     assert "Changed recently Yes" in browser.text("#patient-answers")
     assert "Melanoma (mel) 98%" in browser.text("#model-result")
 
@@ -175,6 +182,7 @@ def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
         model_result.text
     )
     assert conclusion.location["y"] < model_result.location["y"], "conclusion not above"
+    assert_content_lines_up_with_the_header(browser)
     browser.screenshot("patient-conclusion")
 
     # Opened on request, the model's result is there for reference, still without its urgency.
