@@ -189,3 +189,4 @@ def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
     browser.find("#model-pre-assessment summary").click()
     browser.wait_for_text("#analysis", "Automated estimate: Melanoma")
     assert "Urgent (within two weeks)" not in browser.text()
+    browser.screenshot("patient-conclusion-model-opened")
