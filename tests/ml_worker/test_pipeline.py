@@ -84,3 +84,14 @@ def test_a_missing_tflite_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / CARD_NAME).write_text((model_dir() / CARD_NAME).read_text())
     with pytest.raises(ModelUnavailableError, match="missing"):
         load_model(tmp_path)
+
+
+def test_loading_the_model_leaves_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Spinning OpenBLAS threads doubled the next network pass on 2 cores (see model.py).
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    monkeypatch.delenv("SKIN_BLAS_THREADS", raising=False)
+    with threadpool_limits(limits=2, user_api="blas"):
+        load_model()
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
