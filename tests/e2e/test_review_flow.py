@@ -15,6 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from diagnosis.models import Analysis, Annotation, Case, Review
+from ml_worker.inference import analyze
 from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.e2e.conftest import Browser
@@ -38,6 +39,16 @@ def melanoma_photo() -> Path:
     path = data_dir() / MELANOMA
     if not path.is_file():
         pytest.fail(f"shared data not found: {path} (set SKIN_DATA_DIR)")
+    # The tests below read the shipped model's answer for this photo off the pages (melanoma,
+    # 98%, urgent). Say so plainly when a new model answers otherwise.
+    result = analyze(path.read_bytes())
+    c = result.classification
+    if result.status != "ok" or c is None or c.predicted != "mel":
+        pytest.fail(
+            f"model {result.model_version} no longer calls {MELANOMA} melanoma "
+            f"({result.status}, {c and c.predicted} {c and round(c.confidence, 2)}): pick "
+            "another photo it does and update the expected figures in this file"
+        )
     return path
 
 
