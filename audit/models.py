@@ -69,10 +69,6 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed sign-in"
 
 
-class AuditEventQuerySet(AppendOnlyQuerySet["AuditEvent"]):
-    pass
-
-
 class AuditEvent(AppendOnlyModel):
     """One access to health data: who (and as what role), did what, to which object, from where.
 
@@ -98,7 +94,7 @@ class AuditEvent(AppendOnlyModel):
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -135,8 +131,9 @@ class TimelineEventQuerySet(AppendOnlyQuerySet["TimelineEvent"]):
         Which cases a user may see at all is decided by Case.objects.visible_to().
         """
         from patients.models import Role
+        from patients.permissions import has_role
 
-        if getattr(user, "role", None) in (Role.DERMATOLOGIST, Role.ADMIN):
+        if has_role(user, Role.DERMATOLOGIST, Role.ADMIN):
             return self
         return self.filter(patient_visible=True)
 

@@ -65,8 +65,6 @@ class _DiagnosisView(AuditedViewMixin, generics.GenericAPIView[Any]):
         context = dict(super().get_serializer_context())
         # Nine rows; loaded once so that explaining each analysis costs no query.
         context["diseases"] = {d.code: d for d in Disease.objects.with_content()}
-        # Each case's conclusion, filled as analyses of it are serialized (one query a case).
-        context["conclusions"] = {}
         return context
 
 

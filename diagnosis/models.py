@@ -320,11 +320,6 @@ class Analysis(models.Model):
         classification = (self.result or {}).get("classification") or {}
         return list(classification.get("top3") or [])
 
-    @property
-    def model_code(self) -> str:
-        """The model's answer as a knowledge-base code: a class, `unknown`, or "" (none)."""
-        return self.guidance_code
-
     def claim_holder(self, now: dt.datetime) -> Any:
         """Who holds a live claim on it now, or None."""
         if self.claimed_by_id is None or self.claim_expires_at is None:

@@ -7,8 +7,6 @@ dermatologist with the "Reassign review" action on analyses.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -17,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from audit.admin import ReadOnlyAdmin
 from audit.mixins import AuditedAdminMixin
 from diagnosis import review_services as services
 from diagnosis.models import Analysis, Annotation, Review
@@ -24,15 +23,8 @@ from diagnosis.views import request_user
 from patients.models import Role, User
 
 
-class _ReadOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class _ReadOnlyAdmin(AuditedAdminMixin, ReadOnlyAdmin):
+    """Decisions are never edited: browse them, audited."""
 
 
 @admin.register(Review)

@@ -46,15 +46,14 @@ def queue_queryset(
     """Flagged analyses awaiting review, filtered, in review order, ready to list."""
     now = now or timezone.now()
     open_flags = Flag.objects.filter(resolved_at__isnull=True)
+    escalated = Exists(
+        Review.objects.filter(analysis=OuterRef("pk"), outcome=ReviewOutcome.ESCALATED)
+    )
     qs: AnalysisQuerySet = (
         Analysis.objects.awaiting_review()
         .select_related("image", "image__case", "claimed_by")
         .prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
-        .annotate(
-            escalations=Count(
-                "reviews", filter=Q(reviews__outcome=ReviewOutcome.ESCALATED), distinct=True
-            )
-        )
+        .annotate(escalations=escalated)
     )
     if filters.flag_kinds:
         qs = qs.filter(
@@ -86,20 +85,15 @@ def queue_queryset(
         qs = qs.claimable(now)
     elif filters.claim == "mine" and user is not None:
         qs = qs.claimed_by_user(user, now)
-    escalated = Exists(
-        Review.objects.filter(analysis=OuterRef("pk"), outcome=ReviewOutcome.ESCALATED)
-    )
-    if filters.escalated is True:
-        qs = qs.filter(escalated)
-    elif filters.escalated is False:
-        qs = qs.exclude(escalated)
+    if filters.escalated is not None:
+        qs = qs.filter(escalated) if filters.escalated else qs.exclude(escalated)
     return qs.in_review_order()
 
 
 @dataclass(frozen=True)
 class QueueSummary:
     total: int
-    by_priority: dict[str, int]  # urgent, soon, routine (and "" for none), in that order
+    by_priority: dict[str, int]  # urgent, soon, routine, in that order
     oldest_urgent_since: dt.datetime | None
     oldest_urgent_wait: dt.timedelta | None
     claimed: int
@@ -118,7 +112,7 @@ def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
         by_priority=by_priority,
         oldest_urgent_since=oldest,
         oldest_urgent_wait=(now - oldest) if oldest else None,
-        claimed=qs.exclude(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)).count(),
+        claimed=sum(counts.values()) - qs.claimable(now).count(),
     )
 
 

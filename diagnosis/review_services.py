@@ -41,6 +41,7 @@ from diagnosis.models import (
 )
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from patients.models import Role, User
+from patients.permissions import has_role
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,17 @@ def claim_duration() -> dt.timedelta:
     return dt.timedelta(minutes=settings.REVIEW_CLAIM_MINUTES)
 
 
+# The claim columns of an analysis nobody is reviewing.
+NO_CLAIM: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
+
+
 def _require_dermatologist(user: User) -> None:
-    if not (user.is_active and user.role == Role.DERMATOLOGIST):
+    if not has_role(user, Role.DERMATOLOGIST):
         raise PermissionDenied("Only dermatologists review cases.")
+
+
+def _is_escalated(analysis: Analysis) -> bool:
+    return analysis.reviews.filter(outcome=ReviewOutcome.ESCALATED).exists()
 
 
 def escalated_by(analysis: Analysis) -> set[int]:
@@ -69,7 +78,7 @@ def escalated_by(analysis: Analysis) -> set[int]:
     )
 
 
-def _awaiting_review(analysis: Analysis) -> bool:
+def is_awaiting_review(analysis: Analysis) -> bool:
     return Analysis.objects.awaiting_review().filter(pk=analysis.pk).exists()
 
 
@@ -86,7 +95,7 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
     now = now or timezone.now()
     if user.pk in escalated_by(analysis):
         raise PermissionDenied("You escalated this case; a colleague must give the second opinion.")
-    if not _awaiting_review(analysis):
+    if not is_awaiting_review(analysis):
         raise ValidationError("This analysis is not awaiting review.", code="not_in_queue")
     expires = now + claim_duration()
     with transaction.atomic():
@@ -136,7 +145,7 @@ def _name(user: User | None) -> str:
 
 def _status_when_unclaimed(analysis: Analysis) -> CaseStatus:
     pending_second = (
-        analysis.reviews.filter(outcome=ReviewOutcome.ESCALATED).exists()
+        _is_escalated(analysis)
         and not analysis.reviews.filter(outcome=ReviewOutcome.SIGNED_OFF).exists()
     )
     return CaseStatus.ESCALATED if pending_second else CaseStatus.AWAITING_REVIEW
@@ -145,9 +154,7 @@ def _status_when_unclaimed(analysis: Analysis) -> CaseStatus:
 def review_release(*, analysis: Analysis, user: User) -> bool:
     """Give one's claim back to the queue; False if the caller held no claim."""
     with transaction.atomic():
-        released = Analysis.objects.filter(pk=analysis.pk, claimed_by=user).update(
-            claimed_by=None, claimed_at=None, claim_expires_at=None
-        )
+        released = Analysis.objects.filter(pk=analysis.pk, claimed_by=user).update(**NO_CLAIM)
         if not released:
             return False
         case = analysis.image.case
@@ -162,7 +169,7 @@ def review_reassign(
     *, analysis: Analysis, to_user: User, by: User, now: dt.datetime | None = None
 ) -> Analysis:
     """An administrator hands the analysis to a dermatologist, whoever held it before."""
-    if not (by.is_active and by.role == Role.ADMIN):
+    if not has_role(by, Role.ADMIN):
         raise PermissionDenied("Only administrators reassign reviews.")
     _require_dermatologist(to_user)
     if to_user.pk in escalated_by(analysis):
@@ -170,7 +177,7 @@ def review_reassign(
             "This dermatologist escalated the case and cannot give its second opinion.",
             code="escalated_by_them",
         )
-    if not _awaiting_review(analysis):
+    if not is_awaiting_review(analysis):
         raise ValidationError("This analysis is not awaiting review.", code="not_in_queue")
     now = now or timezone.now()
     with transaction.atomic():
@@ -200,7 +207,7 @@ def review_claims_expire(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             cleared = Analysis.objects.filter(
                 pk=analysis.pk, claimed_by=analysis.claimed_by_id, claim_expires_at__lte=now
-            ).update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+            ).update(**NO_CLAIM)
             if not cleared:
                 continue  # renewed or taken since the SELECT
             case = analysis.image.case
@@ -216,9 +223,7 @@ def review_claims_expire(*, now: dt.datetime | None = None) -> int:
 
 def _take_claim_back(analysis: Analysis, user: User, now: dt.datetime) -> None:
     """End the caller's live claim as part of a decision, or refuse the decision."""
-    ended = Analysis.objects.claimed_by_user(user, now).filter(pk=analysis.pk).update(
-        claimed_by=None, claimed_at=None, claim_expires_at=None
-    )
+    ended = Analysis.objects.claimed_by_user(user, now).filter(pk=analysis.pk).update(**NO_CLAIM)
     if not ended:
         raise ReviewConflict(
             "You no longer hold this case (your claim expired or it was reassigned). "
@@ -264,7 +269,7 @@ def _check_conclusion(analysis: Analysis, c: Conclusion) -> tuple[Disease | None
     errors: dict[str, list[str]] = {}
     diagnosis, text = c.diagnosis, c.diagnosis_text.strip()
     if c.verdict == Verdict.AGREE:
-        code = analysis.model_code
+        code = analysis.guidance_code
         if analysis.status != AnalysisStatus.DONE or code in ("", UNKNOWN_CODE):
             errors["verdict"] = ["The model named no lesion type to agree with; correct it."]
         else:
@@ -294,8 +299,8 @@ def _review_row(
 ) -> Review:
     return Review.objects.create(
         analysis=analysis, case_id=analysis.image.case_id, reviewer=reviewer, outcome=outcome,
-        is_second_opinion=analysis.reviews.filter(outcome=ReviewOutcome.ESCALATED).exists(),
-        model_code=analysis.model_code, model_confidence=analysis.confidence,
+        is_second_opinion=_is_escalated(analysis),
+        model_code=analysis.guidance_code, model_confidence=analysis.confidence,
         model_version=analysis.model_version, signed_off_at=now, **fields,
     )
 
@@ -322,7 +327,7 @@ def review_sign_off(
                 recommendation=conclusion.recommendation, follow_up_days=days,
                 message_to_patient=conclusion.message_to_patient.strip(),
                 internal_note=conclusion.internal_note.strip(),
-                agrees_with_model=bool(code) and code == analysis.model_code,
+                agrees_with_model=bool(code) and code == analysis.guidance_code,
             )
             _resolve_flags(analysis, reviewer, now)
             status = _status_after_decision(analysis, CaseStatus.CLOSED)
@@ -353,7 +358,7 @@ def review_escalate(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"internal_note": ["Say what the second opinion is needed for."]})
-    if analysis.reviews.filter(outcome=ReviewOutcome.ESCALATED).exists():
+    if _is_escalated(analysis):
         raise ValidationError("This case is already a second opinion; sign it off.",
                               code="already_escalated")
     now = now or timezone.now()

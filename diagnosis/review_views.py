@@ -124,7 +124,7 @@ def _review_context(request: HttpRequest, analysis: Analysis, **forms: Any) -> d
         "can_claim": holder is None and user.is_dermatologist
         and user.pk not in escalators,
         "second_opinion": bool(escalators),
-        "in_queue": Analysis.objects.awaiting_review().filter(pk=analysis.pk).exists(),
+        "in_queue": services.is_awaiting_review(analysis),
         "disease": disease,
         "reviews": Review.objects.filter(case=case).select_related("reviewer", "diagnosis"),
         "annotations": _annotations_json(analysis.image),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -111,10 +111,11 @@ class RetakeRequestOutputSerializer(serializers.ModelSerializer):
 
 
 def _case_conclusion(context: Mapping[str, Any], case_id: int) -> Review | None:
-    """The case's latest conclusion; once per case per response with the views' cache."""
-    conclusions: dict[int, Review | None] | None = context.get("conclusions")
-    if conclusions is None:
-        return case_conclusion(case_id)
+    """The case's latest conclusion, read once per case per response (cached in the context:
+    the root serializer's dict, which all its fields share)."""
+    conclusions: dict[int, Review | None] = cast(
+        dict[str, Any], context
+    ).setdefault("conclusions", {})
     if case_id not in conclusions:
         conclusions[case_id] = case_conclusion(case_id)
     return conclusions[case_id]
