@@ -9,6 +9,8 @@ caller's claim ran out) answers 409.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,6 +22,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,8 +66,20 @@ class _ReviewApi(AuditedViewMixin, generics.GenericAPIView[Any]):
         )
 
 
-def _conflict(exc: services.ReviewConflict) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    """The review services' errors as DRF answers: a lost race 409, a refusal 400."""
+    try:
+        yield
+    except services.ReviewConflict as exc:
+        raise Conflict(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise _drf_error(exc) from exc
 
 
 class QueueApi(_ReviewApi):
@@ -153,12 +168,8 @@ class ClaimApi(_ReviewApi):
     @extend_schema(request=None, responses={200: ClaimSerializer, 409: CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
         analysis = self.analysis(pk)
-        try:
+        with _service_errors():
             analysis = services.review_claim(analysis=analysis, user=request_user(request))
-        except services.ReviewConflict as exc:
-            return _conflict(exc)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
         return Response(ClaimSerializer(analysis).data)
 
 
@@ -173,8 +184,7 @@ class ReleaseApi(_ReviewApi):
     def post(self, request: Request, pk: int) -> Response:
         analysis = self.analysis(pk)
         if not services.review_release(analysis=analysis, user=request_user(request)):
-            return Response({"detail": "You hold no claim on this analysis."},
-                            status=status.HTTP_409_CONFLICT)
+            raise Conflict("You hold no claim on this analysis.")
         return Response(ClaimSerializer(Analysis.objects.get(pk=pk)).data)
 
 
@@ -189,13 +199,11 @@ class ReassignApi(_ReviewApi):
         analysis = self.analysis(pk)
         data = ReassignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             analysis = services.review_reassign(
                 analysis=analysis, to_user=data.validated_data["dermatologist"],
                 by=request_user(request),
             )
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
         return Response(ClaimSerializer(analysis).data)
 
 
@@ -211,12 +219,8 @@ class _DecisionApi(_ReviewApi):
         analysis = self.analysis(pk)
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             review = self.decide(analysis, data)
-        except services.ReviewConflict as exc:
-            return _conflict(exc)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
         review = Review.objects.select_related("reviewer", "diagnosis").get(pk=review.pk)
         return Response(ReviewOutputSerializer(review).data, status=status.HTTP_201_CREATED)
 
@@ -296,14 +300,10 @@ class ImageAnnotationsApi(AuditedViewMixin, generics.GenericAPIView[Any]):
         image = self.image(pk)
         data = AnnotationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             annotation = services.annotation_create(
                 image=image, author=request_user(request), **data.validated_data
             )
-        except services.ReviewConflict as exc:
-            return _conflict(exc)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
         audit_target(request, annotation, image=image.pk)
         return Response(AnnotationOutputSerializer(annotation).data,
                         status=status.HTTP_201_CREATED)
@@ -336,23 +336,17 @@ class AnnotationApi(AuditedViewMixin, generics.GenericAPIView[Any]):
         annotation = get_object_or_404(self.get_queryset(), pk=pk)
         data = AnnotationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             annotation = services.annotation_update(
                 annotation=annotation, user=request_user(request), **data.validated_data
             )
-        except services.ReviewConflict as exc:
-            return _conflict(exc)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
         return Response(AnnotationOutputSerializer(annotation).data)
 
     @extend_schema(responses={204: None, 409: CONFLICT})
     def delete(self, request: Request, pk: int) -> Response:
         annotation = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
+        with _service_errors():
             services.annotation_delete(annotation=annotation, user=request_user(request))
-        except services.ReviewConflict as exc:
-            return _conflict(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
