@@ -8,7 +8,6 @@ caller's claim ran out) answers 409.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,7 +30,7 @@ from audit.mixins import AuditedViewMixin, audit_target
 from diagnosis import review_services as services
 from diagnosis.api import _drf_error
 from diagnosis.models import Analysis, Annotation, LesionImage, Review
-from diagnosis.review_export import write_export_zip
+from diagnosis.review_export import export_zip_file
 from diagnosis.review_queue import queue_queryset, queue_summary
 from diagnosis.review_serializers import (
     AnnotationInputSerializer,
@@ -366,8 +365,6 @@ class ExportApi(AuditedViewMixin, generics.GenericAPIView[Any]):
     )
     def get(self, request: Request) -> FileResponse:
         include_all = request.query_params.get("all") in ("1", "true")
-        archive = tempfile.TemporaryFile()
-        write_export_zip(archive, include_agreements=include_all)
-        archive.seek(0)
+        archive, _ = export_zip_file(include_agreements=include_all)
         return FileResponse(archive, as_attachment=True, filename="review-manifest.zip",
                             content_type="application/zip")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -87,26 +88,44 @@ def _selection(include_agreements: bool) -> tuple[QuerySet[Review], int]:
     return consented, every.count() - consented.count()
 
 
-def write_export_dir(dest: Path, *, include_agreements: bool = False) -> ExportSummary:
-    """Write dest/manifest.csv and dest/images/*.jpg."""
+def _write_export(
+    include_agreements: bool,
+    put_photo: Callable[[str, bytes], object],
+    put_manifest: Callable[[str], object],
+) -> ExportSummary:
     reviews, skipped = _selection(include_agreements)
-    (dest / "images").mkdir(parents=True, exist_ok=True)
     rows = []
     for review, row in _rows(reviews):
-        (dest / row["image"]).write_bytes(_photo(review))
+        put_photo(row["image"], _photo(review))
         rows.append(row)
-    (dest / MANIFEST_NAME).write_text(_manifest(rows), encoding="utf-8")
+    put_manifest(_manifest(rows))
     return ExportSummary(rows=len(rows), skipped_no_consent=skipped)
+
+
+def write_export_dir(dest: Path, *, include_agreements: bool = False) -> ExportSummary:
+    """Write dest/manifest.csv and dest/images/*.jpg."""
+    (dest / "images").mkdir(parents=True, exist_ok=True)
+    return _write_export(
+        include_agreements,
+        lambda name, data: (dest / name).write_bytes(data),
+        lambda text: (dest / MANIFEST_NAME).write_text(text, encoding="utf-8"),
+    )
 
 
 def write_export_zip(fileobj: IO[bytes], *, include_agreements: bool = False) -> ExportSummary:
     """The same as a zip archive (manifest.csv at its root) written to `fileobj`."""
-    reviews, skipped = _selection(include_agreements)
-    rows = []
     # Photos are JPEGs already: storing them uncompressed saves time and loses nothing.
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
-        for review, row in _rows(reviews):
-            archive.writestr(row["image"], _photo(review))
-            rows.append(row)
-        archive.writestr(MANIFEST_NAME, _manifest(rows), compress_type=zipfile.ZIP_DEFLATED)
-    return ExportSummary(rows=len(rows), skipped_no_consent=skipped)
+        return _write_export(
+            include_agreements,
+            archive.writestr,
+            lambda text: archive.writestr(MANIFEST_NAME, text, compress_type=zipfile.ZIP_DEFLATED),
+        )
+
+
+def export_zip_file(*, include_agreements: bool = False) -> tuple[IO[bytes], ExportSummary]:
+    """The zip in a temporary file, rewound for a download (deleted when it is closed)."""
+    archive = tempfile.TemporaryFile()
+    summary = write_export_zip(archive, include_agreements=include_agreements)
+    archive.seek(0)
+    return archive, summary

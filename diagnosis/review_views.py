@@ -34,7 +34,6 @@ Patient's case page (`diagnosis:case_detail`): section#clinician-conclusion
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any, cast
 
 from django.contrib import messages
@@ -49,7 +48,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.mixins import audited
 from diagnosis import review_services as services
 from diagnosis.models import Analysis, Case, LesionImage, Review
-from diagnosis.review_export import write_export_zip
+from diagnosis.review_export import export_zip_file
 from diagnosis.review_forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
 from diagnosis.review_queue import queue_queryset, queue_summary
 from diagnosis.views import request_user
@@ -232,10 +231,7 @@ def review_retake(request: HttpRequest, pk: int) -> HttpResponse:
 def review_export(request: HttpRequest) -> HttpResponse:
     """A zip of manifest.csv and the photos of reviews that disagree with the model."""
     include_agreements = request.GET.get("all") == "1"
-    # Deleted when the response closes it; photos are copied straight from storage.
-    archive = tempfile.TemporaryFile()
-    summary = write_export_zip(archive, include_agreements=include_agreements)
-    archive.seek(0)
+    archive, summary = export_zip_file(include_agreements=include_agreements)
     if summary.skipped_no_consent:
         # Shown on the next page the admin opens; the download itself has no page.
         messages.info(request, f"{summary.skipped_no_consent} reviews left out: those "
