@@ -65,7 +65,7 @@ class UserBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "username", "name")
 
     def get_name(self, user: User) -> str:
-        return user.get_full_name() or user.username
+        return user.display_name
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -210,7 +210,7 @@ class AnnotationOutputSerializer(serializers.ModelSerializer):
                   "comment", "created_at", "updated_at")
 
     def get_author_name(self, annotation: Annotation) -> str:
-        return annotation.author.get_full_name() or annotation.author.username
+        return annotation.author.display_name
 
 
 class ReviewImageSerializer(serializers.Serializer):

@@ -140,7 +140,7 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
 def _name(user: User | None) -> str:
     if user is None:
         return "A colleague"
-    return user.get_full_name() or user.username
+    return user.display_name
 
 
 def _status_when_unclaimed(analysis: Analysis) -> CaseStatus:

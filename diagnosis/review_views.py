@@ -51,6 +51,7 @@ from diagnosis.models import Analysis, Case, LesionImage, Review
 from diagnosis.review_export import export_zip_file
 from diagnosis.review_forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
 from diagnosis.review_queue import queue_queryset, queue_summary
+from diagnosis.review_serializers import AnnotationOutputSerializer
 from diagnosis.views import request_user
 from knowledge.models import Disease
 from patients.permissions import admin_required, clinician_required, dermatologist_required
@@ -87,12 +88,9 @@ def _analysis_for_review(pk: int) -> Analysis:
 
 
 def _annotations_json(image: LesionImage) -> list[dict[str, Any]]:
-    return [
-        {"id": a.pk, "shape": a.shape, "points": a.points, "label": a.label,
-         "comment": a.comment, "author": a.author_id,
-         "author_name": a.author.get_full_name() or a.author.username}
-        for a in image.annotations.select_related("author")
-    ]
+    """The same shape as the annotations API, for the editor's first drawing."""
+    annotations = image.annotations.select_related("author")
+    return list(AnnotationOutputSerializer(annotations, many=True).data)
 
 
 def _review_context(request: HttpRequest, analysis: Analysis, **forms: Any) -> dict[str, Any]:

@@ -39,6 +39,11 @@ class User(AbstractUser):
 
     objects = AccountManager()  # type: ignore[misc]
 
+    @property
+    def display_name(self) -> str:
+        """How colleagues see this user: the full name, else the username."""
+        return self.get_full_name() or self.username
+
     class Meta(AbstractUser.Meta):
         constraints = [
             models.CheckConstraint(
