@@ -26,13 +26,17 @@ ViewFunc = Callable[..., HttpResponse]
 _TARGET_ATTR = "_audit_target"
 
 
+def _django_request(request: HttpRequest | Request) -> HttpRequest:
+    """The Django request under a DRF one: where the target travels between view and mixin."""
+    return request._request if isinstance(request, Request) else request
+
+
 def audit_target(request: HttpRequest | Request, obj: models.Model, **detail: Any) -> None:
     """Name the object a request actually touched, for the row recorded after the view.
 
     For when the URL does not name it: the case a POST created, the image an upload stored.
     """
-    raw = request._request if isinstance(request, Request) else request
-    setattr(raw, _TARGET_ATTR, (obj, detail))
+    setattr(_django_request(request), _TARGET_ATTR, (obj, detail))
 
 
 def _record(
@@ -45,8 +49,7 @@ def _record(
 ) -> None:
     if not getattr(request.user, "is_authenticated", False):
         return
-    raw = request._request if isinstance(request, Request) else request
-    target = getattr(raw, _TARGET_ATTR, None)
+    target = getattr(_django_request(request), _TARGET_ATTR, None)
     if target is not None:
         obj, target_detail = target
         record_access(request, action, obj, detail={**(detail or {}), **target_detail},

@@ -218,7 +218,7 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
             last_error=f"gave up after {max_attempts} attempts",
         )
         if gave_up:
-            _timeline_gave_up(analysis_id)
+            _timeline_gave_up(_case_of(analysis_id), analysis_id)
     if gave_up:
         logger.warning("analysis %s failed after %s attempts", analysis_id, max_attempts)
     return None
@@ -312,11 +312,14 @@ def _timeline_finished(
         )
 
 
-def _timeline_gave_up(analysis_id: int) -> None:
-    case = Case.objects.filter(images__analyses=analysis_id).first()
+def _timeline_gave_up(case: Case | None, analysis_id: int) -> None:
     if case is not None:
         record_event(case, TimelineKind.ANALYSIS_FAILED, message="The analysis failed.",
                      data={"analysis": analysis_id, "detail": "gave_up"})
+
+
+def _case_of(analysis_id: int) -> Case | None:
+    return Case.objects.filter(images__analyses=analysis_id).first()
 
 
 class _KnowledgeUrgencies(Mapping[str, str]):
@@ -371,7 +374,7 @@ def analysis_record_error(*, analysis: Analysis, error: str) -> bool:
                 last_error=f"gave up after {analysis.attempts} attempts: {error}",
             )
             if failed:
-                _timeline_gave_up(analysis.pk)
+                _timeline_gave_up(analysis.image.case, analysis.pk)
         return False
     released = _owned(analysis).update(
         status=AnalysisStatus.QUEUED, queued_at=now, last_error=error
@@ -395,7 +398,9 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     running_before = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
     stuck = Analysis.objects.stuck(queued_before=queued_before, running_before=running_before)
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
-    for pk in stuck.filter(attempts__gte=max_attempts).values_list("pk", flat=True):
+    out_of_attempts = stuck.filter(attempts__gte=max_attempts).select_related("image__case")
+    for stale in out_of_attempts:
+        pk = stale.pk
         with transaction.atomic():
             # Conditional, row by row, so each failure has its timeline event.
             failed = Analysis.objects.stuck(
@@ -405,7 +410,7 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
                 last_error=f"gave up after {max_attempts} attempts (stopped responding)",
             )
             if failed:
-                _timeline_gave_up(pk)
+                _timeline_gave_up(stale.image.case, pk)
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
         # Conditional again: a worker may have claimed or finished it since the SELECT.
