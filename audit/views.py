@@ -39,13 +39,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if window not in DASHBOARD_WINDOWS:
         window = "90"
     figures = dashboard_figures(days=DASHBOARD_WINDOWS[window])
-    labels = dict(Urgency.choices)
     largest = max(figures.queue.by_priority.values(), default=0) or 1
     queue_rows = [
-        {"code": code, "label": labels.get(code, "No priority"), "count": count,
+        {"code": code, "label": Urgency(code).label, "count": count,
          "percent": round(100 * count / largest)}
         for code, count in figures.queue.by_priority.items()
-        if code or count
     ]
     context = {
         "figures": figures,
