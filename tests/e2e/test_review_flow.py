@@ -15,6 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from diagnosis.models import Analysis, Annotation, Case, Review
+from diagnosis.templatetags.diagnosis_tags import percent
 from ml_worker.inference import analyze
 from ml_worker.training.data import data_dir
 from patients.models import User
@@ -40,7 +41,7 @@ def melanoma_photo() -> Path:
     if not path.is_file():
         pytest.fail(f"shared data not found: {path} (set SKIN_DATA_DIR)")
     # The tests below read the shipped model's answer for this photo off the pages (melanoma,
-    # 98%, urgent). Say so plainly when a new model answers otherwise.
+    # urgent, with the stored probability). Say so plainly when a new model answers otherwise.
     result = analyze(path.read_bytes())
     c = result.classification
     if result.status != "ok" or c is None or c.predicted != "mel":
@@ -116,16 +117,19 @@ def review_and_sign_off(browser: Browser, analysis: Analysis) -> tuple[float, fl
 
     Returns the annotation canvas's size on screen.
     """
+    top = analysis.top3[0]
+    assert top["code"] == "mel"
+    shown_percent = f"{percent(top['probability'])}%"  # as the pages round it
     browser.click_link("Review queue")  # in the dermatologist's navigation bar
     row = browser.find(f"tr[data-testid=queue-row][data-analysis-id='{analysis.pk}']")
-    assert "Melanoma" in row.text and "98%" in row.text
+    assert "Melanoma" in row.text and shown_percent in row.text
     assert browser.text("[data-testid=count-urgent]") == "1 urgent"
     row.find_element(By.CSS_SELECTOR, "[data-testid=claim-button]").click()
 
     browser.wait_for_text("#claim-status", "You are reviewing this case")
     assert_content_lines_up_with_the_header(browser)
     assert "Changed recently Yes" in browser.text("#patient-answers")
-    assert "Melanoma (mel) 98%" in browser.text("#model-result")
+    assert f"Melanoma (mel) {shown_percent}" in browser.text("#model-result")
 
     shown = draw_rectangle(browser, width=120, height=90)
     browser.wait().until(lambda _: browser.find("#annotation-points").get_attribute("value"))
