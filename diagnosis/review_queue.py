@@ -107,12 +107,13 @@ def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
     by_priority = {p.value: counts.get(p.value, 0) for p in sorted(
         Urgency, key=lambda p: -PRIORITY_RANK[p])}
     oldest = qs.filter(priority=Urgency.URGENT).aggregate(first=Min("created_at"))["first"]
+    total = sum(counts.values())
     return QueueSummary(
-        total=sum(counts.values()),
+        total=total,
         by_priority=by_priority,
         oldest_urgent_since=oldest,
         oldest_urgent_wait=(now - oldest) if oldest else None,
-        claimed=sum(counts.values()) - qs.claimable(now).count(),
+        claimed=total - qs.claimable(now).count(),
     )
 
 

@@ -218,7 +218,8 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
             last_error=f"gave up after {max_attempts} attempts",
         )
         if gave_up:
-            _timeline_gave_up(_case_of(analysis_id), analysis_id)
+            case = Case.objects.filter(images__analyses=analysis_id).first()
+            _timeline_gave_up(case, analysis_id)
     if gave_up:
         logger.warning("analysis %s failed after %s attempts", analysis_id, max_attempts)
     return None
@@ -318,10 +319,6 @@ def _timeline_gave_up(case: Case | None, analysis_id: int) -> None:
                      data={"analysis": analysis_id, "detail": "gave_up"})
 
 
-def _case_of(analysis_id: int) -> Case | None:
-    return Case.objects.filter(images__analyses=analysis_id).first()
-
-
 class _KnowledgeUrgencies(Mapping[str, str]):
     """Urgency per knowledge-base code, read on first use: most results raise no flag."""
 
@@ -400,23 +397,18 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
     out_of_attempts = stuck.filter(attempts__gte=max_attempts).select_related("image__case")
     for stale in out_of_attempts:
-        pk = stale.pk
         with transaction.atomic():
             # Conditional, row by row, so each failure has its timeline event.
-            failed = Analysis.objects.stuck(
-                queued_before=queued_before, running_before=running_before
-            ).filter(pk=pk, attempts__gte=max_attempts).update(
+            failed = stuck.filter(pk=stale.pk, attempts__gte=max_attempts).update(
                 status=AnalysisStatus.FAILED, finished_at=now,
                 last_error=f"gave up after {max_attempts} attempts (stopped responding)",
             )
             if failed:
-                _timeline_gave_up(stale.image.case, pk)
+                _timeline_gave_up(stale.image.case, stale.pk)
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
         # Conditional again: a worker may have claimed or finished it since the SELECT.
-        requeued = Analysis.objects.stuck(
-            queued_before=queued_before, running_before=running_before
-        ).filter(pk=pk).update(status=AnalysisStatus.QUEUED, queued_at=now)
+        requeued = stuck.filter(pk=pk).update(status=AnalysisStatus.QUEUED, queued_at=now)
         if requeued:
             analysis_enqueue(analysis_id=pk)
             resent.append(pk)

@@ -47,8 +47,8 @@ def melanoma_photo() -> Path:
     if result.status != "ok" or c is None or c.predicted != "mel":
         pytest.fail(
             f"model {result.model_version} no longer calls {MELANOMA} melanoma "
-            f"({result.status}, {c and c.predicted} {c and round(c.confidence, 2)}): pick "
-            "another photo it does and update the expected figures in this file"
+            f"({result.status}, {c and c.predicted} {c and round(c.confidence, 2)}): set "
+            "MELANOMA to another photo it does call melanoma"
         )
     return path
 
