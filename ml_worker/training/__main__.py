@@ -25,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--resume", action="store_true", help="continue from --out's weights")
     p.add_argument("--unfreeze-from-block", type=int, default=4)
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--strong-augment", action="store_true", help="add free rotation and cutout")
+    p.add_argument(
+        "--ema-momentum",
+        type=float,
+        default=None,
+        help="keep an exponential moving average of the weights and select on it",
+    )
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
@@ -43,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             finetune_epochs=args.finetune_epochs,
             finetune_lr=args.finetune_lr,
             unfreeze_from_block=args.unfreeze_from_block,
+            label_smoothing=args.label_smoothing,
+            strong_augment=args.strong_augment,
+            ema_momentum=args.ema_momentum,
             max_minutes=args.max_minutes,
             limit=args.limit,
             resume=args.resume,

@@ -49,6 +49,12 @@ class TrainConfig:
     finetune_lr: float = 1e-4
     unfreeze_from_block: int = 4
     class_weight_power: float = 0.5
+    # Regularisers against the overfitting seen after ~8 full-network epochs (all off by default,
+    # which reproduces model 1.0.0): softened targets, rotation + cutout augmentation, and an
+    # exponential moving average of the weights (evaluated and kept instead of the raw weights).
+    label_smoothing: float = 0.0
+    strong_augment: bool = False
+    ema_momentum: float | None = None
     max_minutes: float = 60.0
     limit: int | None = None  # use a handful of images (tests)
     # Continue fine-tuning from out_dir's weights with a fresh cosine cycle (a warm restart)
@@ -83,6 +89,35 @@ def augment(image: tf.Tensor) -> tf.Tensor:
     img = tf.image.random_saturation(img, 0.8, 1.2)
     img = tf.image.random_hue(img, 0.03)
     return tf.clip_by_value(img, 0.0, 255.0)
+
+
+def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
+    """Dermoscopy has no "up" at any angle: rotate freely (reflecting the edges), then hide a
+    random square of a quarter of the height so no single region decides the class."""
+    angle = tf.random.uniform([], -np.pi, np.pi)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    cy, cx = (INPUT_HEIGHT - 1) / 2, (INPUT_WIDTH - 1) / 2
+    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2): rotation about the
+    # centre.
+    transform = tf.stack(
+        [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0]
+    )
+    img = tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None],
+        transforms=tf.cast(transform[None], tf.float32),
+        output_shape=[INPUT_HEIGHT, INPUT_WIDTH],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="REFLECT",
+    )[0]
+    side = INPUT_HEIGHT // 4
+    y0 = tf.random.uniform([], 0, INPUT_HEIGHT - side, dtype=tf.int32)
+    x0 = tf.random.uniform([], 0, INPUT_WIDTH - side, dtype=tf.int32)
+    rows = tf.range(INPUT_HEIGHT)[:, None]
+    cols = tf.range(INPUT_WIDTH)[None, :]
+    hole = (rows >= y0) & (rows < y0 + side) & (cols >= x0) & (cols < x0 + side)
+    mean = tf.reduce_mean(img, axis=[0, 1])
+    return tf.where(hole[..., None], mean, img)
 
 
 def build_classifier(seed: int) -> tuple[keras.Model, keras.Model]:
@@ -188,6 +223,64 @@ def _train_head(
     return stage1
 
 
+class _EpochEnd(keras.callbacks.Callback):
+    """After each epoch: score val (with the EMA weights when there are any), keep the best."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        d: _Data,
+        history: list[dict[str, float]],
+        t_start: float,
+    ) -> None:
+        super().__init__()
+        self.cfg, self.d, self.history, self.t_start = cfg, d, history, t_start
+        # Resuming: the saved weights are the best so far; beat them to replace them.
+        self.best_score = max(
+            (r["val_balanced_accuracy"] + r["val_accuracy"] for r in history), default=-1.0
+        )
+        self.best_weights: list[Any] | None = None
+        self.t_epoch = time.monotonic()
+
+    def _ema_pairs(self) -> list[tuple[Any, Any]]:
+        opt = self.model.optimizer
+        if not getattr(opt, "use_ema", False):
+            return []
+        return list(zip(opt._trainable_variables, opt._model_variables_moving_average, strict=True))
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.t_epoch = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        pairs = self._ema_pairs()
+        raw = [v.numpy() for v, _ in pairs]
+        for v, avg in pairs:
+            v.assign(avg)
+        val_pred = _predict(self.model, self.d.x_val).argmax(1)
+        row = {
+            "epoch": len(self.history) + 1,
+            "loss": float((logs or {}).get("loss", float("nan"))),
+            "val_balanced_accuracy": balanced_accuracy(self.d.y_val, val_pred, len(CLASSES)),
+            "val_accuracy": float(np.mean(val_pred == self.d.y_val)),
+            "lr_peak": self.cfg.finetune_lr,
+            "seconds": round(time.monotonic() - self.t_epoch, 1),
+        }
+        self.history.append(row)
+        log.info("stage 2 epoch %s%s", row, " (EMA weights)" if pairs else "")
+        score = row["val_balanced_accuracy"] + row["val_accuracy"]
+        if score > self.best_score:
+            self.best_score, self.best_weights = score, self.model.get_weights()
+            # On disk too, so an interrupted run still leaves its best epoch to export.
+            self.model.save_weights(self.cfg.out_dir / "classifier.weights.h5")
+        for (v, _), value in zip(pairs, raw, strict=True):
+            v.assign(value)
+        if (time.monotonic() - self.t_start) / 60 > self.cfg.max_minutes:
+            log.warning(
+                "time budget of %.0f min reached; stopping fine-tuning", self.cfg.max_minutes
+            )
+            self.model.stop_training = True
+
+
 def _finetune(
     cfg: TrainConfig,
     model: keras.Model,
@@ -205,44 +298,35 @@ def _finetune(
         warmup_target=cfg.finetune_lr,
         warmup_steps=steps // 2,
     )
+    ema = cfg.ema_momentum is not None
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.AdamW(
+            schedule, weight_decay=1e-4, use_ema=ema, ema_momentum=cfg.ema_momentum or 0.99
+        ),
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=cfg.label_smoothing
+        ),
     )
+
+    def prepare(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        img = augment(x)
+        if cfg.strong_augment:
+            img = rotate_and_cutout(img)
+        return img, tf.one_hot(y, len(CLASSES)), w
+
     ds = (
         tf.data.Dataset.from_tensor_slices((d.x_train, d.y_train, d.weights[d.y_train]))
         .shuffle(len(d.x_train), seed=cfg.seed, reshuffle_each_iteration=True)
-        .map(lambda x, y, w: (augment(x), y, w), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(cfg.batch_size)
         .prefetch(2)
     )
     history: list[dict[str, float]] = list(previous.get("stage2", []))
-    best_score, best_weights = -1.0, model.get_weights()
-    if history:  # resuming: the saved weights are the best so far; beat them to replace them
-        best_score = max(r["val_balanced_accuracy"] + r["val_accuracy"] for r in history)
-    first = len(history)
-    for epoch in range(first, first + cfg.finetune_epochs):
-        t0 = time.monotonic()
-        fit = model.fit(ds, epochs=1, verbose=0)
-        val_pred = _predict(model, d.x_val).argmax(1)
-        row = {
-            "epoch": epoch + 1,
-            "loss": float(fit.history["loss"][-1]),
-            "val_balanced_accuracy": balanced_accuracy(d.y_val, val_pred, len(CLASSES)),
-            "val_accuracy": float(np.mean(val_pred == d.y_val)),
-            "lr_peak": cfg.finetune_lr,
-            "seconds": round(time.monotonic() - t0, 1),
-        }
-        history.append(row)
-        log.info("stage 2 epoch %s", row)
-        score = row["val_balanced_accuracy"] + row["val_accuracy"]
-        if score > best_score:
-            best_score, best_weights = score, model.get_weights()
-            # On disk too, so an interrupted run still leaves its best epoch to export.
-            model.save_weights(cfg.out_dir / "classifier.weights.h5")
-        if (time.monotonic() - t_start) / 60 > cfg.max_minutes:
-            log.warning("time budget of %.0f min reached; stopping fine-tuning", cfg.max_minutes)
-            break
-    model.set_weights(best_weights)
-    model.save_weights(cfg.out_dir / "classifier.weights.h5")
+    epoch_end = _EpochEnd(cfg, d, history, t_start)
+    model.fit(ds, epochs=cfg.finetune_epochs, verbose=0, callbacks=[epoch_end])
+    if epoch_end.best_weights is not None:
+        model.set_weights(epoch_end.best_weights)
+        model.save_weights(cfg.out_dir / "classifier.weights.h5")
+    elif cfg.resume:  # no epoch beat the weights this run resumed from
+        model.load_weights(cfg.out_dir / "classifier.weights.h5")
     return history
