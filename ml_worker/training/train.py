@@ -91,33 +91,40 @@ def augment(image: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(img, 0.0, 255.0)
 
 
-def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
-    """Dermoscopy has no "up" at any angle: rotate freely (reflecting the edges), then hide a
-    random square of a quarter of the height so no single region decides the class."""
-    angle = tf.random.uniform([], -np.pi, np.pi)
+def rotate(image: tf.Tensor, angle: tf.Tensor | float) -> tf.Tensor:
+    """Rotate an (H, W, 3) float image about its centre, reflecting at the edges."""
+    angle = tf.cast(angle, tf.float32)
     cos, sin = tf.cos(angle), tf.sin(angle)
     cy, cx = (INPUT_HEIGHT - 1) / 2, (INPUT_WIDTH - 1) / 2
-    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2): rotation about the
-    # centre.
+    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2).
     transform = tf.stack(
         [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0]
     )
-    img = tf.raw_ops.ImageProjectiveTransformV3(
+    return tf.raw_ops.ImageProjectiveTransformV3(
         images=image[None],
-        transforms=tf.cast(transform[None], tf.float32),
+        transforms=transform[None],
         output_shape=[INPUT_HEIGHT, INPUT_WIDTH],
         fill_value=0.0,
         interpolation="BILINEAR",
         fill_mode="REFLECT",
     )[0]
+
+
+def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
+    """Dermoscopy has no "up" at any angle: rotate freely, then hide a random square a quarter
+    of the height across (filled with the image's mean colour) so no single region decides."""
+    img = rotate(image, tf.random.uniform([], -np.pi, np.pi))
     side = INPUT_HEIGHT // 4
     y0 = tf.random.uniform([], 0, INPUT_HEIGHT - side, dtype=tf.int32)
     x0 = tf.random.uniform([], 0, INPUT_WIDTH - side, dtype=tf.int32)
     rows = tf.range(INPUT_HEIGHT)[:, None]
     cols = tf.range(INPUT_WIDTH)[None, :]
     hole = (rows >= y0) & (rows < y0 + side) & (cols >= x0) & (cols < x0 + side)
-    mean = tf.reduce_mean(img, axis=[0, 1])
-    return tf.where(hole[..., None], mean, img)
+    return tf.where(hole[..., None], tf.reduce_mean(img, axis=[0, 1]), img)
+
+
+def _augment_strongly(image: tf.Tensor) -> tf.Tensor:
+    return rotate_and_cutout(augment(image))
 
 
 def build_classifier(seed: int) -> tuple[keras.Model, keras.Model]:
@@ -308,11 +315,10 @@ def _finetune(
         ),
     )
 
+    transform = _augment_strongly if cfg.strong_augment else augment
+
     def prepare(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        img = augment(x)
-        if cfg.strong_augment:
-            img = rotate_and_cutout(img)
-        return img, tf.one_hot(y, len(CLASSES)), w
+        return transform(x), tf.one_hot(y, len(CLASSES)), w
 
     ds = (
         tf.data.Dataset.from_tensor_slices((d.x_train, d.y_train, d.weights[d.y_train]))

@@ -42,8 +42,48 @@ def test_the_ported_imagenet_classifier_knows_cats_and_coffee() -> None:
         assert int(np.argmax(logits)) in expected, (name, top5)
 
 
+def _lesion_input() -> np.ndarray:
+    from ml_worker.inference.preprocess import model_input
+    from tests.ml_worker.conftest import DATA, HAM_IMAGES, read_rgb
+
+    return model_input(read_rgb(DATA, HAM_IMAGES["mel"])).astype(np.float32)
+
+
+def test_rotation_turns_the_lesion_about_the_image_centre() -> None:
+    from ml_worker.training.train import rotate
+
+    img = _lesion_input()
+    np.testing.assert_allclose(np.asarray(rotate(img, 0.0)), img, atol=1e-3)
+    # Half a turn about the centre is a flip of both axes.
+    np.testing.assert_allclose(np.asarray(rotate(img, np.pi)), img[::-1, ::-1], atol=0.5)
+    quarter = np.asarray(rotate(img, np.pi / 2))
+    assert np.abs(quarter - img).mean() > 5  # it moved
+    assert quarter.min() >= 0 and quarter.max() <= 255
+
+
+def test_cutout_hides_one_square_in_the_mean_colour() -> None:
+    import tensorflow as tf
+
+    from ml_worker.inference.preprocess import INPUT_HEIGHT
+    from ml_worker.training.train import rotate_and_cutout
+
+    tf.random.set_seed(7)
+    out = np.asarray(rotate_and_cutout(_lesion_input()))
+    side = INPUT_HEIGHT // 4
+    colours, counts = np.unique(out.reshape(-1, 3), axis=0, return_counts=True)
+    hole = np.all(out == colours[counts.argmax()], axis=-1)
+    ys, xs = np.nonzero(hole)
+    assert hole.sum() == side * side
+    assert (ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) == (side, side)
+    # Filled with the image's mean colour (taken before the cut, so close to the mean after it).
+    assert np.abs(colours[counts.argmax()] - out.reshape(-1, 3).mean(0)).max() < 10
+
+
 @pytest.mark.slow
-def test_one_step_of_training_then_export_gives_a_loadable_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout"])
+def test_one_step_of_training_then_export_gives_a_loadable_model(
+    tmp_path: Path, regularised: bool
+) -> None:
     from ml_worker.inference import analyze, load_model
     from ml_worker.training.export import export_all
     from ml_worker.training.train import TrainConfig, train
@@ -51,7 +91,14 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(tmp_path: Path)
 
     summary = train(
         TrainConfig(
-            out_dir=tmp_path / "run", head_epochs=1, finetune_epochs=1, limit=12, batch_size=4
+            out_dir=tmp_path / "run",
+            head_epochs=1,
+            finetune_epochs=1,
+            limit=12,
+            batch_size=4,
+            label_smoothing=0.1 if regularised else 0.0,
+            strong_augment=regularised,
+            ema_momentum=0.9 if regularised else None,
         )
     )
     assert summary["n_train"] == 12 and len(summary["stage2"]) == 1
