@@ -16,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
     p.add_argument("--stage", choices=["all", "train", "export", "card"], default="all")
     p.add_argument("--finetune-epochs", type=int, default=7)
+    p.add_argument(
+        "--schedule-epochs",
+        type=int,
+        default=None,
+        help="length of the cosine schedule (default: --finetune-epochs); longer cuts it short",
+    )
     p.add_argument("--finetune-lr", type=float, default=1e-4)
     p.add_argument(
         "--extra-epochs",
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             out_dir=args.out,
             seed=args.seed,
             finetune_epochs=args.finetune_epochs,
+            schedule_epochs=args.schedule_epochs,
             finetune_lr=args.finetune_lr,
             unfreeze_from_block=args.unfreeze_from_block,
             label_smoothing=args.label_smoothing,
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                     cfg,
                     resume=True,
                     finetune_epochs=args.extra_epochs,
+                    schedule_epochs=None,
                     finetune_lr=args.finetune_lr / 2,
                     seed=args.seed + 1,
                 )
