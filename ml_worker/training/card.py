@@ -107,6 +107,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Training: {_fmt(tr.get('minutes'))} min; stage 1 (frozen) val balanced accuracy "
         f"{_fmt(tr.get('stage1', {}).get('val_balanced_accuracy'))}; fine-tuning epochs: "
         f"{len(tr.get('stage2', []))}.",
+        f"- Fine-tuning recipe (last stage): {_recipe(tr.get('config', {}))}.",
         "",
         "## Test figures",
         f"Command: `{t.get('test_all', {}).get('command', 'make evaluate')}` "
@@ -172,3 +173,13 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _recipe(cfg: dict[str, str]) -> str:
+    """The fine-tuning settings that differ between recipes, from the training summary."""
+    return (
+        f"from block {cfg.get('unfreeze_from_block', '?')}, peak learning rate "
+        f"{cfg.get('finetune_lr', '?')}, label smoothing {cfg.get('label_smoothing', '0.0')}, "
+        f"rotation + cutout {cfg.get('strong_augment', 'False')}, weight EMA momentum "
+        f"{cfg.get('ema_momentum', 'None')}"
+    )
