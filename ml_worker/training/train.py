@@ -234,7 +234,9 @@ def _train_head(
 
 
 class _EpochEnd(keras.callbacks.Callback):
-    """After each epoch: score val (with the EMA weights when there are any), keep the best."""
+    """After each epoch: score val, keep (and save) the best weights, stop past the time budget.
+
+    With a weight EMA, `SwapEMAWeights` runs first and leaves the EMA weights in the model."""
 
     def __init__(
         self,
@@ -252,20 +254,10 @@ class _EpochEnd(keras.callbacks.Callback):
         self.best_weights: list[Any] | None = None
         self.t_epoch = time.monotonic()
 
-    def _ema_pairs(self) -> list[tuple[Any, Any]]:
-        opt = self.model.optimizer
-        if not getattr(opt, "use_ema", False):
-            return []
-        return list(zip(opt._trainable_variables, opt._model_variables_moving_average, strict=True))
-
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.t_epoch = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        pairs = self._ema_pairs()
-        raw = [v.numpy() for v, _ in pairs]
-        for v, avg in pairs:
-            v.assign(avg)
         val_pred = _predict(self.model, self.d.x_val).argmax(1)
         row = {
             "epoch": len(self.history) + 1,
@@ -276,14 +268,12 @@ class _EpochEnd(keras.callbacks.Callback):
             "seconds": round(time.monotonic() - self.t_epoch, 1),
         }
         self.history.append(row)
-        log.info("stage 2 epoch %s%s", row, " (EMA weights)" if pairs else "")
+        log.info("stage 2 epoch %s", row)
         score = row["val_balanced_accuracy"] + row["val_accuracy"]
         if score > self.best_score:
             self.best_score, self.best_weights = score, self.model.get_weights()
             # On disk too, so an interrupted run still leaves its best epoch to export.
             self.model.save_weights(self.cfg.out_dir / "classifier.weights.h5")
-        for (v, _), value in zip(pairs, raw, strict=True):
-            v.assign(value)
         if (time.monotonic() - self.t_start) / 60 > self.cfg.max_minutes:
             log.warning(
                 "time budget of %.0f min reached; stopping fine-tuning", self.cfg.max_minutes
@@ -332,7 +322,9 @@ def _finetune(
     )
     history: list[dict[str, float]] = list(previous.get("stage2", []))
     epoch_end = _EpochEnd(cfg, d, history, t_start)
-    model.fit(ds, epochs=cfg.finetune_epochs, verbose=0, callbacks=[epoch_end])
+    # Score the EMA weights at each epoch's end; the raw ones go on training.
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []
+    model.fit(ds, epochs=cfg.finetune_epochs, verbose=0, callbacks=[*swap, epoch_end])
     if epoch_end.best_weights is not None:
         model.set_weights(epoch_end.best_weights)
         model.save_weights(cfg.out_dir / "classifier.weights.h5")
