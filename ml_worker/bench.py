@@ -77,7 +77,7 @@ def pipeline_part(runs: int) -> dict[str, Any]:
             "stages": {k: _pct(v) for k, v in stages.items()},
         }
     # The network alone, one forward pass (the classifier figure of the issue).
-    x = model_input(np.zeros((450, 600, 3), np.uint8) + 128)
+    x = model_input(np.zeros((450, 600, 3), np.uint8) + 128, *model.input_size)
     times = []
     for i in range(runs + 10):
         t = time.perf_counter()
@@ -94,14 +94,16 @@ def keras_part(runs: int) -> dict[str, Any]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
-    from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+    from ml_worker.inference.model import CARD_NAME, model_dir
     from ml_worker.training.train import build_classifier
 
-    model, _ = build_classifier(seed=0)
+    card_input = json.loads((model_dir() / CARD_NAME).read_text())["input"]
+    size = (int(card_input["height"]), int(card_input["width"]))  # the shipped network's
+    model, _ = build_classifier(seed=0, input_size=size)
     weights = ROOT / "artifacts" / "train" / "classifier.weights.h5"
     if weights.is_file():  # same network; weights do not change its speed
         model.load_weights(weights)
-    x = tf.constant(np.full((1, INPUT_HEIGHT, INPUT_WIDTH, 3), 128, np.float32))
+    x = tf.constant(np.full((1, *size, 3), 128, np.float32))
     fn = tf.function(lambda t: model(t, training=False))
     res: dict[str, Any] = {}
     for name, call in (

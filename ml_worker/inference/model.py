@@ -50,7 +50,12 @@ class Heads:
 class Network:
     """A LiteRT interpreter returning (logits, features) for one uint8 image."""
 
-    def __init__(self, tflite_path: Path, num_threads: int) -> None:
+    def __init__(
+        self,
+        tflite_path: Path,
+        num_threads: int,
+        input_size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH),
+    ) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:  # pragma: no cover - full TensorFlow also ships the interpreter
@@ -61,11 +66,12 @@ class Network:
         except (ValueError, RuntimeError) as e:
             raise ModelUnavailableError(f"cannot load {tflite_path.name}: {e}") from e
         inp = self._interp.get_input_details()
-        if len(inp) != 1 or tuple(inp[0]["shape"][1:]) != (INPUT_HEIGHT, INPUT_WIDTH, 3):
+        if len(inp) != 1 or tuple(inp[0]["shape"][1:]) != (*input_size, 3):
             raise ModelUnavailableError(
-                f"{tflite_path.name} expects input {inp[0]['shape'].tolist()}, this code feeds "
-                f"[1, {INPUT_HEIGHT}, {INPUT_WIDTH}, 3]"
+                f"{tflite_path.name} expects input {inp[0]['shape'].tolist()}, the model card "
+                f"says [1, {input_size[0]}, {input_size[1]}, 3]"
             )
+        self.input_size = input_size  # (height, width)
         self._input = inp[0]["index"]
         outs = {int(d["shape"][-1]): d["index"] for d in self._interp.get_output_details()}
         if len(CLASSES) not in outs or len(outs) != 2:
@@ -106,6 +112,11 @@ class LoadedModel:
         return str(self.card["version"])
 
     @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) the network takes; the card states it (224x168 before 1.1.0)."""
+        return self.network.input_size
+
+    @property
     def tta_flip(self) -> bool:
         return bool(self.card.get("tta_flip", False))
 
@@ -144,7 +155,12 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         if not p.is_file():
             raise ModelUnavailableError(f"model file {p} is missing")
     threads = num_threads or int(os.environ.get("SKIN_MODEL_THREADS", "0")) or (os.cpu_count() or 1)
-    network = Network(tflite, num_threads=min(threads, 4))
+    size = card.get("input", {})
+    network = Network(
+        tflite,
+        num_threads=min(threads, 4),
+        input_size=(int(size.get("height", INPUT_HEIGHT)), int(size.get("width", INPUT_WIDTH))),
+    )
     limit_blas_threads()
     with np.load(heads_path) as z:
         arr = {k: z[k].astype(np.float32) for k in z.files}

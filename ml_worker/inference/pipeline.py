@@ -51,7 +51,7 @@ def analyze(
     t = time.perf_counter()
     try:
         decoded = decode_image(image_bytes)
-        x = model_input(decoded.rgb)
+        x = model_input(decoded.rgb, *model.input_size)
     except ImageDecodeError as e:
         clock.record("decode", (time.perf_counter() - t) * 1000, False, e.code)
         return AnalysisResult(

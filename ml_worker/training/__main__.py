@@ -10,6 +10,19 @@ from dataclasses import replace
 from pathlib import Path
 
 
+def _size(text: str) -> tuple[int, int]:
+    """Text WIDTHxHEIGHT, as image sizes are written ("320x240"), -> (height, width)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 320x240, got {text!r}"
+        ) from None
+    if not (32 <= w <= 1024 and 32 <= h <= 1024):
+        raise argparse.ArgumentTypeError(f"input size {text} is outside 32..1024")
+    return h, w
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(description=__doc__)
@@ -39,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="keep an exponential moving average of the weights and select on it",
     )
+    p.add_argument(
+        "--input-size",
+        type=_size,
+        default=None,
+        metavar="WxH",
+        help="network input, width x height (default 224x168)",
+    )
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
@@ -64,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             max_minutes=args.max_minutes,
             limit=args.limit,
             resume=args.resume,
+            **({"input_size": args.input_size} if args.input_size else {}),
         )
         train(cfg)
         if args.extra_epochs:

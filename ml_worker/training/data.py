@@ -15,7 +15,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import model_input
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, model_input
 
 
 def data_dir() -> Path:
@@ -61,10 +61,14 @@ def read_rgb(path: Path) -> npt.NDArray[np.uint8]:
         return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
-def load_inputs(items: Sequence[Item], workers: int = 4) -> npt.NDArray[np.uint8]:
-    """Network inputs for the items, (N, H, W, 3) uint8."""
+def load_inputs(
+    items: Sequence[Item],
+    size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH),
+    workers: int = 4,
+) -> npt.NDArray[np.uint8]:
+    """Network inputs for the items, (N, height, width, 3) uint8."""
     with ThreadPoolExecutor(workers) as pool:
-        return np.stack(list(pool.map(lambda it: model_input(read_rgb(it.path)), items)))
+        return np.stack(list(pool.map(lambda it: model_input(read_rgb(it.path), *size), items)))
 
 
 def label_ids(items: Sequence[Item]) -> npt.NDArray[np.int64]:

@@ -74,26 +74,27 @@ def export_all(
     train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR
 ) -> dict[str, Any]:
     t0 = time.monotonic()
-    model, _ = build_classifier(seed=0)
+    size = input_size_of(train_dir)
+    model, _ = build_classifier(seed=0, input_size=size)
     model.load_weights(train_dir / "classifier.weights.h5")
     work = train_dir / "export"
     work.mkdir(parents=True, exist_ok=True)
 
     ham = ham_items()
     tr, va = _subset(ham, "train", limit), _subset(ham, "val", limit)
-    x_tr, y_tr = load_inputs(tr), label_ids(tr)
-    x_va, y_va = load_inputs(va), label_ids(va)
+    x_tr, y_tr = load_inputs(tr, size), label_ids(tr)
+    x_va, y_va = load_inputs(va, size), label_ids(va)
     oth, ns = other_items(), non_skin_items()
-    x_oth_tr, x_oth_va = (load_inputs(_subset(oth, s, limit)) for s in ("train", "val"))
-    x_ns_tr, x_ns_va = (load_inputs(_subset(ns, s, limit)) for s in ("train", "val"))
+    x_oth_tr, x_oth_va = (load_inputs(_subset(oth, s, limit), size) for s in ("train", "val"))
+    x_ns_tr, x_ns_va = (load_inputs(_subset(ns, s, limit), size) for s in ("train", "val"))
 
     # float16 weights halve the file; keep them only if predictions on val do not move.
     fp32 = convert(model, float16=False)
     (work / "fp32.tflite").write_bytes(fp32)
-    net32 = Network(work / "fp32.tflite", num_threads=2)
+    net32 = Network(work / "fp32.tflite", num_threads=2, input_size=size)
     fp16 = convert(model, float16=True)
     (work / "fp16.tflite").write_bytes(fp16)
-    net16 = Network(work / "fp16.tflite", num_threads=2)
+    net16 = Network(work / "fp16.tflite", num_threads=2, input_size=size)
     l32, _ = run_network(net32, x_va, tta=False)
     l16, _ = run_network(net16, x_va, tta=False)
     agreement = float(np.mean(l32.argmax(1) == l16.argmax(1)))
@@ -177,14 +178,14 @@ def export_all(
         "classes": list(CLASSES),
         "files": {"tflite": TFLITE_NAME, "heads": HEADS_NAME},
         "input": {
-            "height": INPUT_HEIGHT,
-            "width": INPUT_WIDTH,
+            "height": size[0],
+            "width": size[1],
             "channels": 3,
             "dtype": "float32",
             "preprocessing": (
                 "decode (EXIF orientation applied, alpha composited on white), rotate portrait "
-                "to landscape, centre-crop to 4:3, resize to 224x168 (area/linear), RGB 0..255; "
-                "the network normalises (x-127)/128 itself"
+                f"to landscape, centre-crop to 4:3, resize to {size[1]}x{size[0]} (area/linear), "
+                "RGB 0..255; the network normalises (x-127)/128 itself"
             ),
         },
         "weights": "float16" if use16 else "float32",
@@ -251,6 +252,12 @@ def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[s
             }
         )
     return out
+
+
+def input_size_of(train_dir: Path) -> tuple[int, int]:
+    """(height, width) the run in `train_dir` trained at (runs before 1.1.0 did not say)."""
+    h, w = _training_summary(train_dir).get("input_size", (INPUT_HEIGHT, INPUT_WIDTH))
+    return int(h), int(w)
 
 
 def _training_summary(train_dir: Path) -> dict[str, Any]:

@@ -135,7 +135,7 @@ def degrade_like_thumbnail(img: U8, side: int = 30) -> U8:
     """Shrink to a thumbnail and back, so blur is no shortcut to "not skin" in training."""
     h, w = img.shape[:2]
     small = cv2.resize(img, (side, max(1, round(side * h / w))), interpolation=cv2.INTER_AREA)
-    return model_input(np.asarray(small, dtype=np.uint8))
+    return model_input(np.asarray(small, dtype=np.uint8), h, w)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,9 @@ class TrainConfig:
     ema_momentum: float | None = None
     max_minutes: float = 60.0
     limit: int | None = None  # use a handful of images (tests)
+    # Network input (height, width). The images are 200x150; upsampling them lets the ImageNet
+    # filters see lesion texture at a scale closer to the one they learned.
+    input_size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH)
     # Continue fine-tuning from out_dir's weights with a fresh cosine cycle (a warm restart)
     # instead of starting from ImageNet.
     resume: bool = False
@@ -75,6 +78,7 @@ def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.floa
 
 def augment(image: tf.Tensor) -> tf.Tensor:
     """Dermoscopy has no up or left; colour and zoom vary between devices."""
+    height, width = image.shape[0], image.shape[1]
     img = tf.cast(image, tf.float32)
     img = tf.image.random_flip_left_right(img)
     img = tf.image.random_flip_up_down(img)
@@ -84,9 +88,7 @@ def augment(image: tf.Tensor) -> tf.Tensor:
     w = tf.minimum(w, 1.0)
     y0 = tf.random.uniform([], 0.0, 1.0 - h)
     x0 = tf.random.uniform([], 0.0, 1.0 - w)
-    img = tf.image.crop_and_resize(
-        img[None], [[y0, x0, y0 + h, x0 + w]], [0], [INPUT_HEIGHT, INPUT_WIDTH]
-    )[0]
+    img = tf.image.crop_and_resize(img[None], [[y0, x0, y0 + h, x0 + w]], [0], [height, width])[0]
     img = tf.image.random_brightness(img, 20.0)
     img = tf.image.random_contrast(img, 0.8, 1.2)
     img = tf.image.random_saturation(img, 0.8, 1.2)
@@ -96,9 +98,10 @@ def augment(image: tf.Tensor) -> tf.Tensor:
 
 def rotate(image: tf.Tensor, angle: tf.Tensor | float) -> tf.Tensor:
     """Rotate an (H, W, 3) float image about its centre, reflecting at the edges."""
+    height, width = image.shape[0], image.shape[1]
     angle = tf.cast(angle, tf.float32)
     cos, sin = tf.cos(angle), tf.sin(angle)
-    cy, cx = (INPUT_HEIGHT - 1) / 2, (INPUT_WIDTH - 1) / 2
+    cy, cx = (height - 1) / 2, (width - 1) / 2
     # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2).
     transform = tf.stack(
         [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0]
@@ -106,7 +109,7 @@ def rotate(image: tf.Tensor, angle: tf.Tensor | float) -> tf.Tensor:
     return tf.raw_ops.ImageProjectiveTransformV3(
         images=image[None],
         transforms=transform[None],
-        output_shape=[INPUT_HEIGHT, INPUT_WIDTH],
+        output_shape=[height, width],
         fill_value=0.0,
         interpolation="BILINEAR",
         fill_mode="REFLECT",
@@ -116,12 +119,13 @@ def rotate(image: tf.Tensor, angle: tf.Tensor | float) -> tf.Tensor:
 def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
     """Dermoscopy has no "up" at any angle: rotate freely, then hide a random square a quarter
     of the height across (filled with the image's mean colour) so no single region decides."""
+    height, width = image.shape[0], image.shape[1]
     img = rotate(image, tf.random.uniform([], -np.pi, np.pi))
-    side = INPUT_HEIGHT // 4
-    y0 = tf.random.uniform([], 0, INPUT_HEIGHT - side, dtype=tf.int32)
-    x0 = tf.random.uniform([], 0, INPUT_WIDTH - side, dtype=tf.int32)
-    rows = tf.range(INPUT_HEIGHT)[:, None]
-    cols = tf.range(INPUT_WIDTH)[None, :]
+    side = height // 4
+    y0 = tf.random.uniform([], 0, height - side, dtype=tf.int32)
+    x0 = tf.random.uniform([], 0, width - side, dtype=tf.int32)
+    rows = tf.range(height)[:, None]
+    cols = tf.range(width)[None, :]
     hole = (rows >= y0) & (rows < y0 + side) & (cols >= x0) & (cols < x0 + side)
     return tf.where(hole[..., None], tf.reduce_mean(img, axis=[0, 1]), img)
 
@@ -130,8 +134,10 @@ def _augment_strongly(image: tf.Tensor) -> tf.Tensor:
     return rotate_and_cutout(augment(image))
 
 
-def build_classifier(seed: int) -> tuple[keras.Model, keras.Model]:
-    backbone = build_backbone((INPUT_HEIGHT, INPUT_WIDTH, 3), drop_connect_rate=0.2)
+def build_classifier(
+    seed: int, input_size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH)
+) -> tuple[keras.Model, keras.Model]:
+    backbone = build_backbone((*input_size, 3), drop_connect_rate=0.2)
     load_imagenet_weights(backbone)
     x = keras.layers.Dropout(0.3, seed=seed, name="head_dropout")(backbone.output)
     logits = keras.layers.Dense(len(CLASSES), name="logits")(x)
@@ -161,6 +167,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     t_start = time.monotonic()
     keras.utils.set_random_seed(cfg.seed)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    previous: dict[str, Any] = {}
+    if cfg.resume:
+        previous = json.loads((cfg.out_dir / "train_summary.json").read_text())
+        trained_at = tuple(previous.get("input_size", (INPUT_HEIGHT, INPUT_WIDTH)))
+        if trained_at != cfg.input_size:
+            raise ValueError(
+                f"{cfg.out_dir} was trained at input {trained_at}, not {cfg.input_size}; "
+                "pass the same --input-size to resume it"
+            )
     items = ham_items()
     train_items: list[Item] = [it for it in items if it.split == "train"]
     val_items: list[Item] = [it for it in items if it.split == "val"]
@@ -169,24 +184,23 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         train_items = [train_items[i] for i in rng.choice(len(train_items), cfg.limit, False)]
         val_items = val_items[: cfg.limit]
     log.info("loading %d train / %d val images", len(train_items), len(val_items))
-    x_train, y_train = load_inputs(train_items), label_ids(train_items)
-    x_val, y_val = load_inputs(val_items), label_ids(val_items)
+    x_train, y_train = load_inputs(train_items, cfg.input_size), label_ids(train_items)
+    x_val, y_val = load_inputs(val_items, cfg.input_size), label_ids(val_items)
     cw = class_weights(y_train, cfg.class_weight_power)
     log.info("class weights %s", dict(zip(CLASSES, np.round(cw, 2).tolist(), strict=True)))
     data = _Data(x_train, y_train, x_val, y_val, cw)
 
-    model, backbone = build_classifier(cfg.seed)
+    model, backbone = build_classifier(cfg.seed, cfg.input_size)
     _freeze_batchnorm(model)
-    previous: dict[str, Any] = {}
     if cfg.resume:
         model.load_weights(cfg.out_dir / "classifier.weights.h5")
-        previous = json.loads((cfg.out_dir / "train_summary.json").read_text())
         stage1 = previous["stage1"]
     else:
         stage1 = _train_head(cfg, model, backbone, data)
     history = _finetune(cfg, model, backbone, data, previous, t_start)
     summary = {
         "config": {k: str(v) for k, v in asdict(cfg).items()},
+        "input_size": list(cfg.input_size),
         "n_train": len(train_items),
         "n_val": len(val_items),
         "stage1": stage1,

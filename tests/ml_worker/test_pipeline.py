@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,17 @@ def test_an_incompatible_model_card_is_a_clear_error(tmp_path: Path) -> None:
     card["classes"] = ["a", "b"]
     (tmp_path / CARD_NAME).write_text(json.dumps(card))
     with pytest.raises(ModelUnavailableError, match="not compatible"):
+        load_model(tmp_path)
+
+
+def test_a_card_that_disagrees_with_the_network_input_is_a_clear_error(tmp_path: Path) -> None:
+    card = json.loads((model_dir() / CARD_NAME).read_text())
+    h, w = card["input"]["height"], card["input"]["width"]
+    card["input"] |= {"height": h + 8, "width": w + 8}
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    for name in card["files"].values():
+        shutil.copy(model_dir() / name, tmp_path / name)
+    with pytest.raises(ModelUnavailableError, match=rf"expects input \[1, {h}, {w}, 3\]"):
         load_model(tmp_path)
 
 

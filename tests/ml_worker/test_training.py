@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from ml_worker.training.torch_weights import lite0_weights_path, load_state_dict
 
 CAT_CLASSES = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
@@ -99,6 +101,8 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
             label_smoothing=0.1 if regularised else 0.0,
             strong_augment=regularised,
             ema_momentum=0.9 if regularised else None,
+            # The regularised run also trains at another input size, which must reach the card.
+            input_size=(96, 128) if regularised else (INPUT_HEIGHT, INPUT_WIDTH),
         )
     )
     assert summary["n_train"] == 12 and len(summary["stage2"]) == 1
@@ -109,8 +113,28 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
         == card["version"]
     )
     model = load_model(tmp_path / "model")
+    size = (96, 128) if regularised else (INPUT_HEIGHT, INPUT_WIDTH)
+    assert model.input_size == size == (card["input"]["height"], card["input"]["width"])
+    assert f"resize to {size[1]}x{size[0]}" in card["input"]["preprocessing"]
     result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
+
+
+def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
+    from ml_worker.training.train import TrainConfig, train
+
+    (tmp_path / "train_summary.json").write_text(json.dumps({"input_size": [240, 320]}))
+    with pytest.raises(ValueError, match=r"trained at input \(240, 320\), not \(168, 224\)"):
+        train(TrainConfig(out_dir=tmp_path, resume=True, input_size=(168, 224)))
+
+
+def test_the_input_size_option_reads_width_by_height() -> None:
+    from ml_worker.training.__main__ import _size
+
+    assert _size("320x240") == (240, 320)
+    for bad in ("320", "320x", "axb", "4000x3000"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _size(bad)
 
 
 @pytest.mark.slow
