@@ -21,7 +21,7 @@ def test_a_good_dermoscopy_photo_passes_quality(
     data_dir: Path, model: LoadedModel, code: str
 ) -> None:
     rgb = read_rgb(data_dir, HAM_IMAGES[code])
-    q = assess(model_input(rgb), rgb.shape[1], rgb.shape[0], model.heads.quality)
+    q = assess(model_input(rgb, *model.input_size), rgb.shape[1], rgb.shape[0], model.heads.quality)
     assert q.ok, q.reasons
 
 

@@ -150,3 +150,12 @@ def test_the_port_matches_the_pytorch_reference_where_torch_is_installed() -> No
             assert value < 1e-3, (key, value)
         else:
             assert value == 1.0, key
+
+
+@pytest.mark.slow
+def test_the_resolution_probe_scores_frozen_features_on_val() -> None:
+    from ml_worker.training.probe import probe
+
+    out = probe((48, 64), limit=24)
+    assert out["input"] == "64x48" and out["n_train"] == out["n_val"] == 24
+    assert 0.0 <= out["val_balanced_accuracy"] <= 1.0 and 0.0 <= out["val_accuracy"] <= 1.0
