@@ -113,7 +113,7 @@ class LoadedModel:
 
     @property
     def input_size(self) -> tuple[int, int]:
-        """(height, width) the network takes; the card states it (224x168 before 1.1.0)."""
+        """(height, width) the network takes, as the card states it."""
         return self.network.input_size
 
     @property

@@ -255,7 +255,7 @@ def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[s
 
 
 def input_size_of(train_dir: Path) -> tuple[int, int]:
-    """(height, width) the run in `train_dir` trained at (runs before 1.1.0 did not say)."""
+    """(height, width) the run in `train_dir` trained at (runs before `--input-size`: 224x168)."""
     h, w = _training_summary(train_dir).get("input_size", (INPUT_HEIGHT, INPUT_WIDTH))
     return int(h), int(w)
 
