@@ -94,11 +94,10 @@ def keras_part(runs: int) -> dict[str, Any]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
-    from ml_worker.inference.model import CARD_NAME, model_dir
+    from ml_worker.inference.model import CARD_NAME, card_input_size, model_dir
     from ml_worker.training.train import build_classifier
 
-    card_input = json.loads((model_dir() / CARD_NAME).read_text())["input"]
-    size = (int(card_input["height"]), int(card_input["width"]))  # the shipped network's
+    size = card_input_size(json.loads((model_dir() / CARD_NAME).read_text()))  # the shipped one
     model, _ = build_classifier(seed=0, input_size=size)
     weights = ROOT / "artifacts" / "train" / "classifier.weights.h5"
     if weights.is_file():  # same network; weights do not change its speed

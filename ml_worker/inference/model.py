@@ -14,7 +14,6 @@ import numpy.typing as npt
 
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from ml_worker.inference.quality import QualityThresholds
 
 CARD_NAME = "model_card.json"
@@ -50,12 +49,7 @@ class Heads:
 class Network:
     """A LiteRT interpreter returning (logits, features) for one uint8 image."""
 
-    def __init__(
-        self,
-        tflite_path: Path,
-        num_threads: int,
-        input_size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH),
-    ) -> None:
+    def __init__(self, tflite_path: Path, num_threads: int) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:  # pragma: no cover - full TensorFlow also ships the interpreter
@@ -66,12 +60,12 @@ class Network:
         except (ValueError, RuntimeError) as e:
             raise ModelUnavailableError(f"cannot load {tflite_path.name}: {e}") from e
         inp = self._interp.get_input_details()
-        if len(inp) != 1 or tuple(inp[0]["shape"][1:]) != (*input_size, 3):
+        if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][3] != 3:
             raise ModelUnavailableError(
-                f"{tflite_path.name} expects input {inp[0]['shape'].tolist()}, the model card "
-                f"says [1, {input_size[0]}, {input_size[1]}, 3]"
+                f"{tflite_path.name} expects input {[d['shape'].tolist() for d in inp]}, not "
+                "one RGB image"
             )
-        self.input_size = input_size  # (height, width)
+        self.input_size = (int(inp[0]["shape"][1]), int(inp[0]["shape"][2]))  # (height, width)
         self._input = inp[0]["index"]
         outs = {int(d["shape"][-1]): d["index"] for d in self._interp.get_output_details()}
         if len(CLASSES) not in outs or len(outs) != 2:
@@ -133,6 +127,11 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=int(os.environ.get("SKIN_BLAS_THREADS", "1")), user_api="blas")
 
 
+def card_input_size(card: dict[str, Any]) -> tuple[int, int]:
+    """(height, width) a model card states for its network."""
+    return int(card["input"]["height"]), int(card["input"]["width"])
+
+
 def load_model(directory: Path | None = None, num_threads: int | None = None) -> LoadedModel:
     directory = directory or model_dir()
     card_path = directory / CARD_NAME
@@ -155,12 +154,13 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         if not p.is_file():
             raise ModelUnavailableError(f"model file {p} is missing")
     threads = num_threads or int(os.environ.get("SKIN_MODEL_THREADS", "0")) or (os.cpu_count() or 1)
-    size = card.get("input", {})
-    network = Network(
-        tflite,
-        num_threads=min(threads, 4),
-        input_size=(int(size.get("height", INPUT_HEIGHT)), int(size.get("width", INPUT_WIDTH))),
-    )
+    network = Network(tflite, num_threads=min(threads, 4))
+    h, w = card_input_size(card)
+    if network.input_size != (h, w):
+        raise ModelUnavailableError(
+            f"{tflite.name} expects input [1, {network.input_size[0]}, {network.input_size[1]}, "
+            f"3], the model card says [1, {h}, {w}, 3]"
+        )
     limit_blas_threads()
     with np.load(heads_path) as z:
         arr = {k: z[k].astype(np.float32) for k in z.files}

@@ -9,8 +9,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
-def _size(text: str) -> tuple[int, int]:
+
+def parse_size(text: str) -> tuple[int, int]:
     """Text WIDTHxHEIGHT, as image sizes are written ("320x240"), -> (height, width)."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -54,10 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--input-size",
-        type=_size,
-        default=None,
+        type=parse_size,
+        default=f"{INPUT_WIDTH}x{INPUT_HEIGHT}",
         metavar="WxH",
-        help="network input, width x height (default 224x168)",
+        help="network input, width x height (default %(default)s)",
     )
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             max_minutes=args.max_minutes,
             limit=args.limit,
             resume=args.resume,
-            **({"input_size": args.input_size} if args.input_size else {}),
+            input_size=args.input_size,
         )
         train(cfg)
         if args.extra_epochs:

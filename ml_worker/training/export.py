@@ -21,7 +21,6 @@ import tensorflow as tf
 
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.model import CARD_NAME, CARD_SCHEMA, DEFAULT_MODEL_DIR, Network
-from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from ml_worker.metrics import auroc, balanced_accuracy
 from ml_worker.training import fit_heads as fh
 from ml_worker.training.data import (
@@ -32,7 +31,7 @@ from ml_worker.training.data import (
     non_skin_items,
     other_items,
 )
-from ml_worker.training.train import build_classifier
+from ml_worker.training.train import build_classifier, trained_input_size
 
 log = logging.getLogger("ml_worker.training")
 
@@ -74,7 +73,8 @@ def export_all(
     train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR
 ) -> dict[str, Any]:
     t0 = time.monotonic()
-    size = input_size_of(train_dir)
+    summary = _training_summary(train_dir)
+    size = trained_input_size(summary)
     model, _ = build_classifier(seed=0, input_size=size)
     model.load_weights(train_dir / "classifier.weights.h5")
     work = train_dir / "export"
@@ -91,10 +91,10 @@ def export_all(
     # float16 weights halve the file; keep them only if predictions on val do not move.
     fp32 = convert(model, float16=False)
     (work / "fp32.tflite").write_bytes(fp32)
-    net32 = Network(work / "fp32.tflite", num_threads=2, input_size=size)
+    net32 = Network(work / "fp32.tflite", num_threads=2)
     fp16 = convert(model, float16=True)
     (work / "fp16.tflite").write_bytes(fp16)
-    net16 = Network(work / "fp16.tflite", num_threads=2, input_size=size)
+    net16 = Network(work / "fp16.tflite", num_threads=2)
     l32, _ = run_network(net32, x_va, tta=False)
     l16, _ = run_network(net16, x_va, tta=False)
     agreement = float(np.mean(l32.argmax(1) == l16.argmax(1)))
@@ -216,7 +216,7 @@ def export_all(
             "unknown_trials": maha_trials,
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
-        "training": _training_summary(train_dir),
+        "training": summary,
         "licence": LICENCE,
         "export_minutes": round((time.monotonic() - t0) / 60, 1),
     }
@@ -252,12 +252,6 @@ def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[s
             }
         )
     return out
-
-
-def input_size_of(train_dir: Path) -> tuple[int, int]:
-    """(height, width) the run in `train_dir` trained at (runs before `--input-size`: 224x168)."""
-    h, w = _training_summary(train_dir).get("input_size", (INPUT_HEIGHT, INPUT_WIDTH))
-    return int(h), int(w)
 
 
 def _training_summary(train_dir: Path) -> dict[str, Any]:

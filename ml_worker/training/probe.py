@@ -19,24 +19,18 @@ import numpy.typing as npt
 
 from ml_worker.inference.labels import CLASSES
 from ml_worker.metrics import balanced_accuracy
-from ml_worker.training.__main__ import _size
+from ml_worker.training.__main__ import parse_size
 from ml_worker.training.data import ham_items, label_ids, load_inputs
 
 
-def features(images: npt.NDArray[np.uint8], batch: int = 64) -> npt.NDArray[np.float32]:
+def features(images: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """Pooled ImageNet features of EfficientNet-Lite0 at the images' own size."""
-    import tensorflow as tf
-
     from ml_worker.training.efficientnet_lite import build_backbone, load_imagenet_weights
+    from ml_worker.training.train import predict
 
     backbone = build_backbone(images.shape[1:])
     load_imagenet_weights(backbone)
-    run = tf.function(lambda x: backbone(x, training=False))
-    out = [
-        run(tf.constant(images[i : i + batch], tf.float32)).numpy()
-        for i in range(0, len(images), batch)
-    ]
-    return np.concatenate(out).astype(np.float32)
+    return predict(backbone, images).astype(np.float32)
 
 
 def probe(size: tuple[int, int], limit: int | None = None, c: float = 0.01) -> dict[str, Any]:
@@ -69,7 +63,7 @@ def probe(size: tuple[int, int], limit: int | None = None, c: float = 0.01) -> d
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("sizes", nargs="+", type=_size, metavar="WxH")
+    p.add_argument("sizes", nargs="+", type=parse_size, metavar="WxH")
     p.add_argument("--limit", type=int, default=None, help="N random images of each split")
     args = p.parse_args(argv)
     for size in args.sizes:

@@ -129,12 +129,12 @@ def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_input_size_option_reads_width_by_height() -> None:
-    from ml_worker.training.__main__ import _size
+    from ml_worker.training.__main__ import parse_size
 
-    assert _size("320x240") == (240, 320)
+    assert parse_size("320x240") == (240, 320)
     for bad in ("320", "320x", "axb", "4000x3000"):
         with pytest.raises(argparse.ArgumentTypeError):
-            _size(bad)
+            parse_size(bad)
 
 
 @pytest.mark.slow
