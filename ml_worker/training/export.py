@@ -126,7 +126,7 @@ def export_all(
     _, f_oth_va = run_network(net, x_oth_va, tta)
     maha, maha_auroc, maha_trials = fh.choose_mahalanobis(f_tr, y_tr, f_va, f_oth_va)
     s_known, s_other = maha.score(f_va), maha.score(f_oth_va)
-    ood_threshold = fh.unknown_threshold(s_known, s_other)
+    ood_threshold = fh.unknown_threshold(s_known, y_va, s_other)
     log.info("unknown detector: val AUROC %.4f, threshold %.1f", maha_auroc, ood_threshold)
 
     # Skin check: positives = ham + clinical photos, also shrunk to thumbnails; negatives =
@@ -214,6 +214,12 @@ def export_all(
             "balanced_accuracy_tta": tta_bacc,
             "unknown_auroc_vs_skin_other": maha_auroc,
             "unknown_trials": maha_trials,
+            "unknown_rate_known_by_class": {
+                c: float(np.mean(s_known[y_va == i] > ood_threshold))
+                for i, c in enumerate(CLASSES)
+                if np.any(y_va == i)
+            },
+            "unknown_rate_other": float(np.mean(s_other > ood_threshold)),
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
         "training": summary,

@@ -108,13 +108,29 @@ def choose_mahalanobis(
 
 
 def unknown_threshold(
-    known: npt.NDArray[np.float64], other: npt.NDArray[np.float64], max_known_rate: float = 0.02
+    known: npt.NDArray[np.float64],
+    known_y: npt.NDArray[np.int64],
+    other: npt.NDArray[np.float64],
+    max_known_rate: float = 0.02,
 ) -> float:
-    """Youden's threshold, raised if needed so at most `max_known_rate` of known val photos
-    are called unknown: every known lesion called unknown is a wrong answer for a patient."""
-    return max(
-        youden_threshold(known, other), float(np.percentile(known, 100 * (1 - max_known_rate)))
-    )
+    """Youden's threshold, raised if needed so that, averaged over the classes, at most
+    `max_known_rate` of each class's known val photos are called unknown.
+
+    Every known lesion called unknown is a wrong answer for a patient. A cap on the rate over
+    all photos lets it fall on the rare classes (vasc, ak, df), whose photos lie farthest from
+    their few training neighbours: 1.0.0's 2 % overall was 20 % of vasc and 11 % of ak on val.
+    """
+    ranked = [np.sort(known[known_y == c]) for c in np.unique(known_y)]
+
+    def rate(t: float) -> float:
+        return float(np.mean([1 - np.searchsorted(r, t, "right") / len(r) for r in ranked]))
+
+    t = youden_threshold(known, other)
+    if rate(t) <= max_known_rate:
+        return t
+    cands = np.unique(known)
+    ok = np.array([rate(float(c)) <= max_known_rate for c in cands])
+    return float(cands[np.argmax(ok)])  # the highest known score always passes
 
 
 def youden_threshold(neg: npt.NDArray[np.float64], pos: npt.NDArray[np.float64]) -> float:

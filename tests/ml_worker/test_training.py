@@ -81,6 +81,25 @@ def test_cutout_hides_one_square_in_the_mean_colour() -> None:
     assert np.abs(colours[counts.argmax()] - out.reshape(-1, 3).mean(0)).max() < 10
 
 
+def test_the_unknown_threshold_caps_each_class_not_the_pool() -> None:
+    from ml_worker.training.fit_heads import unknown_threshold
+
+    rng = np.random.default_rng(0)
+    common = rng.uniform(0, 1, 1000)
+    rare = np.r_[rng.uniform(0, 1, 16), [3.0, 3.1, 3.2, 3.3]]  # 4 of 20 look unfamiliar
+    known, known_y = np.r_[common, rare], np.r_[np.zeros(1000), np.ones(20)].astype(np.int64)
+    other = rng.uniform(2, 4, 100)
+    # Youden's cut (just above the common class) calls 4 / 1020 known photos unknown, under
+    # 2 % of the pool but 20 % of the rare class; the per-class cap raises it past them all.
+    t = unknown_threshold(known, known_y, other)
+    assert t == 3.3
+    assert not np.any(rare > t)
+    # Where Youden's cut already respects the cap, it stands.
+    separated = np.r_[common, rng.uniform(0, 1, 20)]
+    t = unknown_threshold(separated, known_y, other)
+    assert separated.max() <= t < 2.0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout"])
 def test_one_step_of_training_then_export_gives_a_loadable_model(
