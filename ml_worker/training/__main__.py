@@ -29,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
-    p.add_argument("--stage", choices=["all", "train", "export", "card"], default="all")
+    p.add_argument(
+        "--stage",
+        choices=["all", "train", "export", "card", "thresholds"],
+        default="all",
+        help="thresholds: refit the shipped model's unknown threshold on val (needs --version)",
+    )
+    p.add_argument("--version", help="the version --stage thresholds writes into the card")
     p.add_argument("--finetune-epochs", type=int, default=7)
     p.add_argument(
         "--schedule-epochs",
@@ -100,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed + 1,
                 )
             )
+    if args.stage == "thresholds":
+        if not args.version:
+            p.error("--stage thresholds needs --version")
+        from ml_worker.training.export import refit_unknown_threshold
+
+        refit_unknown_threshold(args.version, limit=args.limit)
+        return 0
     if args.stage in ("all", "export"):
         from ml_worker.training.export import export_all
 

@@ -96,7 +96,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}.",
         f'- Unknown ("none of the 8"): {thr["unknown"]["method"]} distance on pooled features '
         f"(shrinkage {thr['unknown']['shrinkage']}, {thr['unknown']['components']} components), "
-        f"unknown above {_fmt(thr['unknown']['score_max'])}.",
+        f"unknown above {_fmt(thr['unknown']['score_max'])}"
+        + (f": {thr['unknown']['rule']}." if thr["unknown"].get("rule") else "."),
         "",
         "## Training data and licence",
         "- HAM10000 (Tschandl et al. 2018), fixed lesion-level split 70/15/15 (train/val/test); "
@@ -163,7 +164,21 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"balanced accuracy {_fmt(val.get('balanced_accuracy'))}, accuracy "
         f"{_fmt(val.get('accuracy'))}, unknown AUROC "
         f"{_fmt(val.get('unknown_auroc_vs_skin_other'))}.",
+        *(
+            [
+                "Called unknown at the threshold, per class: "
+                + json.dumps({c: round(r, 3) for c, r in by_class.items()})
+                + f"; skin_other: {_fmt(val.get('unknown_rate_other'))}.",
+            ]
+            if (by_class := val.get("unknown_rate_known_by_class"))
+            else []
+        ),
         "",
+        *(
+            ["## Revisions", *[f"- {r['version']} ({r['date']}): {r['change']}." for r in revs], ""]
+            if (revs := card.get("revisions"))
+            else []
+        ),
         "## Limitations",
         "- HAM10000 is dermoscopy of mostly fair-skinned European patients; phone photos and "
         "darker skin types are under-represented, and accuracy there is unmeasured.",

@@ -20,7 +20,14 @@ import numpy.typing as npt
 import tensorflow as tf
 
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.model import CARD_NAME, CARD_SCHEMA, DEFAULT_MODEL_DIR, Network
+from ml_worker.inference.model import (
+    CARD_NAME,
+    CARD_SCHEMA,
+    DEFAULT_MODEL_DIR,
+    Network,
+    load_model,
+)
+from ml_worker.inference.scoring import mahalanobis_score
 from ml_worker.metrics import auroc, balanced_accuracy
 from ml_worker.training import fit_heads as fh
 from ml_worker.training.data import (
@@ -203,6 +210,7 @@ def export_all(
             "unknown": {
                 "method": "mahalanobis",
                 "score_max": ood_threshold,
+                "rule": UNKNOWN_RULE,
                 "shrinkage": maha.shrinkage,
                 "components": maha.components,
             },
@@ -214,12 +222,7 @@ def export_all(
             "balanced_accuracy_tta": tta_bacc,
             "unknown_auroc_vs_skin_other": maha_auroc,
             "unknown_trials": maha_trials,
-            "unknown_rate_known_by_class": {
-                c: float(np.mean(s_known[y_va == i] > ood_threshold))
-                for i, c in enumerate(CLASSES)
-                if np.any(y_va == i)
-            },
-            "unknown_rate_other": float(np.mean(s_other > ood_threshold)),
+            **unknown_rates(s_known, y_va, s_other, ood_threshold),
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
         "training": summary,
@@ -230,6 +233,70 @@ def export_all(
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
+    return card
+
+
+UNKNOWN_RULE = (
+    "the lowest score at or above Youden's cut (ham10000 val vs skin_other val) at which at most "
+    "2 % of each class's val photos, averaged over the classes, are called unknown"
+)
+
+
+def unknown_rates(
+    s_known: npt.NDArray[np.float64],
+    y_known: npt.NDArray[np.int64],
+    s_other: npt.NDArray[np.float64],
+    threshold: float,
+) -> dict[str, Any]:
+    """What the unknown threshold does on val: the share of each class and of skin_other."""
+    return {
+        "unknown_rate_known_by_class": {
+            c: float(np.mean(s_known[y_known == i] > threshold))
+            for i, c in enumerate(CLASSES)
+            if np.any(y_known == i)
+        },
+        "unknown_rate_other": float(np.mean(s_other > threshold)),
+    }
+
+
+def refit_unknown_threshold(
+    version: str, model_dir: Path = DEFAULT_MODEL_DIR, limit: int | None = None
+) -> dict[str, Any]:
+    """Decide a shipped model's unknown threshold again, on val, with today's rule.
+
+    The network, the calibration and every head stay as they are: only
+    `thresholds.unknown`, the val rates and the version change (run `--stage card` after it
+    for the test figures). For a model whose training weights are gone, this is the one way
+    to apply a new decision rule without retraining.
+    """
+    model = load_model(model_dir)
+    ham = ham_items()
+    va = _subset(ham, "val", limit)
+    x_va, y_va = load_inputs(va, model.input_size), label_ids(va)
+    x_oth = load_inputs(_subset(other_items(), "val", limit), model.input_size)
+    h = model.heads
+
+    def score(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        feats = run_network(model.network, x, model.tta_flip)[1]
+        return mahalanobis_score(feats, h.ood_center, h.ood_proj, h.ood_means)
+
+    s_known, s_other = score(x_va), score(x_oth)
+    threshold = fh.unknown_threshold(s_known, y_va, s_other)
+    card = model.card
+    previous = card["thresholds"]["unknown"]["score_max"]
+    card["version"] = version
+    card["thresholds"]["unknown"].update(score_max=threshold, rule=UNKNOWN_RULE)
+    card["validation"].update(unknown_rates(s_known, y_va, s_other, threshold))
+    card.setdefault("revisions", []).append(
+        {
+            "version": version,
+            "date": datetime.now(UTC).date().isoformat(),
+            "change": f"unknown threshold refitted on val: {previous:.1f} -> {threshold:.1f} "
+            f"({UNKNOWN_RULE})",
+        }
+    )
+    (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    log.info("unknown threshold %.1f -> %.1f; wrote version %s", previous, threshold, version)
     return card
 
 

@@ -106,7 +106,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
-    from ml_worker.training.export import export_all
+    from ml_worker.training.export import UNKNOWN_RULE, export_all, refit_unknown_threshold
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
@@ -137,6 +137,17 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     assert f"resize to {size[1]}x{size[0]}" in card["input"]["preprocessing"]
     result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
+
+    # A new threshold rule reaches a shipped model without its training weights.
+    old = json.loads(json.dumps(card))
+    old["thresholds"]["unknown"].update(score_max=0.0, rule="old")
+    (tmp_path / "model" / "model_card.json").write_text(json.dumps(old))
+    refit = refit_unknown_threshold("9.9.9", model_dir=tmp_path / "model", limit=12)
+    assert load_model(tmp_path / "model").version == "9.9.9"
+    assert refit["thresholds"]["unknown"]["score_max"] > 0.0
+    assert refit["thresholds"]["unknown"]["rule"] == UNKNOWN_RULE
+    assert refit["revisions"][-1]["change"].startswith("unknown threshold refitted on val: 0.0 ->")
+    assert set(refit["validation"]["unknown_rate_known_by_class"]) <= set(card["classes"])
 
 
 def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
