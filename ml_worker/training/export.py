@@ -43,7 +43,7 @@ from ml_worker.training.train import build_classifier, trained_input_size
 log = logging.getLogger("ml_worker.training")
 
 MODEL_NAME = "skin-lesion-efficientnet-lite0"
-VERSION = "1.0.0"
+VERSION = "1.0.1"
 TFLITE_NAME = "skin_lesion_v1.tflite"
 HEADS_NAME = "heads_v1.npz"
 LICENCE = (
