@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
     args = p.parse_args(argv)
+    if args.stage == "thresholds" and not args.version:
+        p.error("--stage thresholds needs --version")
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -107,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     if args.stage == "thresholds":
-        if not args.version:
-            p.error("--stage thresholds needs --version")
         from ml_worker.training.export import refit_unknown_threshold
 
         refit_unknown_threshold(args.version, limit=args.limit)
