@@ -158,6 +158,17 @@ def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
         train(TrainConfig(out_dir=tmp_path, resume=True, input_size=(168, 224)))
 
 
+def test_refitting_thresholds_without_a_version_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ml_worker.training.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--stage", "thresholds"])
+    assert exit_info.value.code == 2
+    assert "--stage thresholds needs --version" in capsys.readouterr().err
+
+
 def test_the_input_size_option_reads_width_by_height() -> None:
     from ml_worker.training.__main__ import parse_size
 
