@@ -210,7 +210,7 @@ def export_all(
             "unknown": {
                 "method": "mahalanobis",
                 "score_max": ood_threshold,
-                "rule": UNKNOWN_RULE,
+                "rule": fh.UNKNOWN_RULE,
                 "shrinkage": maha.shrinkage,
                 "components": maha.components,
             },
@@ -222,7 +222,7 @@ def export_all(
             "balanced_accuracy_tta": tta_bacc,
             "unknown_auroc_vs_skin_other": maha_auroc,
             "unknown_trials": maha_trials,
-            **unknown_rates(s_known, y_va, s_other, ood_threshold),
+            **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
         "training": summary,
@@ -234,29 +234,6 @@ def export_all(
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
     return card
-
-
-UNKNOWN_RULE = (
-    "the lowest score at or above Youden's cut (ham10000 val vs skin_other val) at which at most "
-    "2 % of each class's val photos, averaged over the classes, are called unknown"
-)
-
-
-def unknown_rates(
-    s_known: npt.NDArray[np.float64],
-    y_known: npt.NDArray[np.int64],
-    s_other: npt.NDArray[np.float64],
-    threshold: float,
-) -> dict[str, Any]:
-    """What the unknown threshold does on val: the share of each class and of skin_other."""
-    return {
-        "unknown_rate_known_by_class": {
-            c: float(np.mean(s_known[y_known == i] > threshold))
-            for i, c in enumerate(CLASSES)
-            if np.any(y_known == i)
-        },
-        "unknown_rate_other": float(np.mean(s_other > threshold)),
-    }
 
 
 def refit_unknown_threshold(
@@ -285,14 +262,14 @@ def refit_unknown_threshold(
     card = model.card
     previous = card["thresholds"]["unknown"]["score_max"]
     card["version"] = version
-    card["thresholds"]["unknown"].update(score_max=threshold, rule=UNKNOWN_RULE)
-    card["validation"].update(unknown_rates(s_known, y_va, s_other, threshold))
+    card["thresholds"]["unknown"].update(score_max=threshold, rule=fh.UNKNOWN_RULE)
+    card["validation"].update(fh.unknown_rates(s_known, y_va, s_other, threshold))
     card.setdefault("revisions", []).append(
         {
             "version": version,
             "date": datetime.now(UTC).date().isoformat(),
             "change": f"unknown threshold refitted on val: {previous:.1f} -> {threshold:.1f} "
-            f"({UNKNOWN_RULE})",
+            f"({fh.UNKNOWN_RULE})",
         }
     )
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")

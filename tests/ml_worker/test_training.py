@@ -106,7 +106,8 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
-    from ml_worker.training.export import UNKNOWN_RULE, export_all, refit_unknown_threshold
+    from ml_worker.training.export import export_all, refit_unknown_threshold
+    from ml_worker.training.fit_heads import UNKNOWN_RULE
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
