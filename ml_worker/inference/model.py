@@ -15,6 +15,7 @@ import numpy.typing as npt
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.quality import QualityThresholds
+from ml_worker.inference.scoring import UnknownDetector, unknown_detector
 
 CARD_NAME = "model_card.json"
 CARD_SCHEMA = 1
@@ -39,9 +40,7 @@ class Heads:
     skin_intercept: float
     skin_threshold: float
     colour_threshold: float
-    ood_center: FloatArray  # (D,)
-    ood_proj: FloatArray  # (D, k) whitening projection: Mahalanobis = |proj^T (f - mu_c)|^2
-    ood_means: FloatArray  # (8, k) class means in whitened space
+    unknown: UnknownDetector
     ood_threshold: float
     quality: QualityThresholds
 
@@ -165,6 +164,13 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
     with np.load(heads_path) as z:
         arr = {k: z[k].astype(np.float32) for k in z.files}
     cal, thr = card["calibration"], card["thresholds"]
+    method = thr["unknown"]["method"]
+    try:
+        unknown = unknown_detector(method, arr)
+    except KeyError as e:
+        raise ModelUnavailableError(f"{heads_path.name} lacks {e} for the {method} detector") from e
+    except ValueError as e:
+        raise ModelUnavailableError(f"model card {card_path}: {e}") from e
     heads = Heads(
         temperature=float(cal["temperature"]),
         logit_bias=np.asarray(cal["logit_bias"], dtype=np.float32),
@@ -174,9 +180,7 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         skin_intercept=float(arr["skin_intercept"].reshape(-1)[0]),
         skin_threshold=float(thr["skin"]["learned_min"]),
         colour_threshold=float(thr["skin"]["colour_ratio_min"]),
-        ood_center=arr["ood_center"],
-        ood_proj=arr["ood_proj"],
-        ood_means=arr["ood_means"],
+        unknown=unknown,
         ood_threshold=float(thr["unknown"]["score_max"]),
         quality=QualityThresholds.from_dict(thr["quality"]),
     )

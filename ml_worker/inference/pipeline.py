@@ -12,7 +12,7 @@ from ml_worker.inference.model import LoadedModel, get_model
 from ml_worker.inference.preprocess import model_input
 from ml_worker.inference.quality import assess
 from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
-from ml_worker.inference.scoring import calibrated_probabilities, classification, mahalanobis_score
+from ml_worker.inference.scoring import calibrated_probabilities, classification
 from ml_worker.inference.skin import colour_skin_ratio, decide, learned_skin_probability
 
 T = TypeVar("T")
@@ -105,14 +105,12 @@ def analyze(
     )
     clock.record("classify", ms, True, cls.predicted)
 
-    score, ms = clock.run(
-        lambda: float(mahalanobis_score(feats, h.ood_center, h.ood_proj, h.ood_means))
-    )
+    score, ms = clock.run(lambda: float(h.unknown.score(feats)))
     unknown = UnknownResult(
         is_unknown=score > h.ood_threshold,
-        score=round(score, 3),
+        score=round(score, 4),
         threshold=h.ood_threshold,
-        method="mahalanobis",
+        method=h.unknown.method,
     )
     clock.record("unknown", ms, not unknown.is_unknown)
     return AnalysisResult(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 
@@ -61,6 +65,66 @@ def mahalanobis_score(
     z = (np.asarray(features, dtype=np.float32) - center) @ proj
     d = ((z[..., None, :] - means) ** 2).sum(-1)
     return np.asarray(d.min(-1), dtype=np.float64)
+
+
+def unit_rows(x: npt.NDArray[np.floating]) -> FloatArray:
+    """Rows scaled to length 1 (a zero row stays zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def nearest_neighbour_score(
+    features: npt.NDArray[np.floating], bank: FloatArray
+) -> npt.NDArray[np.float64]:
+    """Cosine distance to the nearest of `bank`'s training photos (Sun et al. 2022, k = 1).
+
+    `bank` holds unit-length feature rows; `features` may be (D,) or (N, D). The distance is
+    0 for a photo identical to one in the bank and grows to 2; higher = less familiar.
+    """
+    sims = unit_rows(features) @ bank.T
+    return np.asarray(1.0 - sims.max(-1), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class MahalanobisDetector:
+    """Unknown score: Mahalanobis distance to the nearest class mean (Lee et al. 2018)."""
+
+    center: FloatArray  # (D,)
+    proj: FloatArray  # (D, k) whitening projection: distance = |proj^T (f - mu_c)|^2
+    means: FloatArray  # (classes, k) class means in whitened space
+    method: ClassVar[str] = "mahalanobis"
+
+    def score(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+        return mahalanobis_score(features, self.center, self.proj, self.means)
+
+    def arrays(self) -> dict[str, FloatArray]:
+        return {"ood_center": self.center, "ood_proj": self.proj, "ood_means": self.means}
+
+
+@dataclass(frozen=True)
+class NearestNeighbourDetector:
+    """Unknown score: cosine distance to the nearest photo in a bank of training features."""
+
+    bank: FloatArray  # (M, D) unit rows
+    method: ClassVar[str] = "nearest_neighbour"
+
+    def score(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+        return nearest_neighbour_score(features, self.bank)
+
+    def arrays(self) -> dict[str, FloatArray]:
+        return {"ood_bank": self.bank}
+
+
+UnknownDetector = MahalanobisDetector | NearestNeighbourDetector
+
+
+def unknown_detector(method: str, arrays: Mapping[str, FloatArray]) -> UnknownDetector:
+    """The detector a model card names, from the arrays of its heads file."""
+    if method == MahalanobisDetector.method:
+        return MahalanobisDetector(arrays["ood_center"], arrays["ood_proj"], arrays["ood_means"])
+    if method == NearestNeighbourDetector.method:
+        return NearestNeighbourDetector(arrays["ood_bank"])
+    raise ValueError(f"unknown-detector method {method!r} is not one this code knows")
 
 
 def energy_score(

@@ -31,11 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
     p.add_argument(
         "--stage",
-        choices=["all", "train", "export", "card", "thresholds"],
+        choices=["all", "train", "export", "card", "thresholds", "unknown"],
         default="all",
-        help="thresholds: refit the shipped model's unknown threshold on val (needs --version)",
+        help="thresholds: decide the shipped model's unknown threshold again on val; unknown: "
+        "also choose and fit its unknown detector again (both need --version)",
     )
-    p.add_argument("--version", help="the version --stage thresholds writes into the card")
+    p.add_argument("--version", help="the version --stage thresholds/unknown writes into the card")
     p.add_argument("--finetune-epochs", type=int, default=7)
     p.add_argument(
         "--schedule-epochs",
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
     args = p.parse_args(argv)
-    if args.stage == "thresholds" and not args.version:
-        p.error("--stage thresholds needs --version")
+    if args.stage in ("thresholds", "unknown") and not args.version:
+        p.error(f"--stage {args.stage} needs --version")
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -108,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed + 1,
                 )
             )
-    if args.stage == "thresholds":
-        from ml_worker.training.export import refit_unknown_threshold
+    if args.stage in ("thresholds", "unknown"):
+        from ml_worker.training.export import refit_unknown
 
-        refit_unknown_threshold(args.version, limit=args.limit)
+        refit_unknown(args.version, limit=args.limit, detector=args.stage == "unknown")
         return 0
     if args.stage in ("all", "export"):
         from ml_worker.training.export import export_all

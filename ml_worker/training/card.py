@@ -94,8 +94,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Quality thresholds: {json.dumps(thr['quality'])}.",
         f"- Skin check: learned probability >= {_fmt(thr['skin']['learned_min'])} and YCrCb skin "
         f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}.",
-        f'- Unknown ("none of the 8"): {thr["unknown"]["method"]} distance on pooled features '
-        f"(shrinkage {thr['unknown']['shrinkage']}, {thr['unknown']['components']} components), "
+        f'- Unknown ("none of the 8"): {_detector(thr["unknown"])}, '
         f"unknown above {_fmt(thr['unknown']['score_max'])}"
         + (f": {thr['unknown']['rule']}." if thr["unknown"].get("rule") else "."),
         "",
@@ -197,4 +196,17 @@ def _recipe(cfg: dict[str, str]) -> str:
         f"{cfg.get('finetune_lr', '?')}, label smoothing {cfg.get('label_smoothing', '0.0')}, "
         f"rotation + cutout {cfg.get('strong_augment', 'False')}, weight EMA momentum "
         f"{cfg.get('ema_momentum', 'None')}"
+    )
+
+
+def _detector(unknown: dict[str, Any]) -> str:
+    """The unknown detector a card names, in words."""
+    if unknown["method"] == "nearest_neighbour":
+        return (
+            "cosine distance on pooled features to the nearest of "
+            f"{unknown['bank_size']} training photos (a random sample, stored in float16)"
+        )
+    return (
+        f"{unknown['method']} distance on pooled features (shrinkage {unknown['shrinkage']}, "
+        f"{unknown['components']} components)"
     )

@@ -27,7 +27,6 @@ from ml_worker.inference.model import (
     Network,
     load_model,
 )
-from ml_worker.inference.scoring import mahalanobis_score
 from ml_worker.metrics import auroc, balanced_accuracy
 from ml_worker.training import fit_heads as fh
 from ml_worker.training.data import (
@@ -43,7 +42,7 @@ from ml_worker.training.train import build_classifier, trained_input_size
 log = logging.getLogger("ml_worker.training")
 
 MODEL_NAME = "skin-lesion-efficientnet-lite0"
-VERSION = "1.0.1"
+VERSION = "1.0.2"
 TFLITE_NAME = "skin_lesion_v1.tflite"
 HEADS_NAME = "heads_v1.npz"
 LICENCE = (
@@ -131,10 +130,10 @@ def export_all(
 
     # Unknown detector on features.
     _, f_oth_va = run_network(net, x_oth_va, tta)
-    maha, maha_auroc, maha_trials = fh.choose_mahalanobis(f_tr, y_tr, f_va, f_oth_va)
-    s_known, s_other = maha.score(f_va), maha.score(f_oth_va)
+    detector, chosen, trials = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth_va)
+    s_known, s_other = detector.score(f_va), detector.score(f_oth_va)
     ood_threshold = fh.unknown_threshold(s_known, y_va, s_other)
-    log.info("unknown detector: val AUROC %.4f, threshold %.1f", maha_auroc, ood_threshold)
+    log.info("unknown detector %s: threshold %.4g", chosen, ood_threshold)
 
     # Skin check: positives = ham + clinical photos, also shrunk to thumbnails; negatives =
     # upscaled everyday thumbnails.
@@ -167,16 +166,13 @@ def export_all(
     # Write the artefacts.
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
-    np.savez(
-        model_dir / HEADS_NAME,
-        skin_mean=skin.mean,
-        skin_scale=skin.scale,
-        skin_coef=skin.coef,
-        skin_intercept=np.array([skin.intercept], np.float32),
-        ood_center=maha.center,
-        ood_proj=maha.proj,
-        ood_means=maha.means,
-    )
+    skin_arrays = {
+        "skin_mean": skin.mean,
+        "skin_scale": skin.scale,
+        "skin_coef": skin.coef,
+        "skin_intercept": np.array([skin.intercept], np.float32),
+    }
+    _save_heads(model_dir / HEADS_NAME, skin_arrays, detector)
     card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
         "name": MODEL_NAME,
@@ -207,21 +203,15 @@ def export_all(
         "thresholds": {
             "quality": quality.__dict__,
             "skin": {"learned_min": skin_threshold, "colour_ratio_min": colour_threshold},
-            "unknown": {
-                "method": "mahalanobis",
-                "score_max": ood_threshold,
-                "rule": fh.UNKNOWN_RULE,
-                "shrinkage": maha.shrinkage,
-                "components": maha.components,
-            },
+            "unknown": {**_params(chosen), "score_max": ood_threshold, "rule": fh.UNKNOWN_RULE},
         },
         "validation": {
             "balanced_accuracy": balanced_accuracy(y_va, pred_va, len(CLASSES)),
             "accuracy": float(np.mean(pred_va == y_va)),
             "balanced_accuracy_plain": plain_bacc,
             "balanced_accuracy_tta": tta_bacc,
-            "unknown_auroc_vs_skin_other": maha_auroc,
-            "unknown_trials": maha_trials,
+            "unknown_auroc_vs_skin_other": chosen["val_auroc"],
+            "unknown_trials": trials,
             **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
@@ -229,56 +219,98 @@ def export_all(
         "licence": LICENCE,
         "export_minutes": round((time.monotonic() - t0) / 60, 1),
     }
-    card["leave_classes_out"] = leave_classes_out(f_tr, y_tr, f_va, y_va)
+    card["leave_classes_out"] = leave_classes_out(_params(chosen), f_tr, y_tr, f_va, y_va)
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
     return card
 
 
-def refit_unknown_threshold(
-    version: str, model_dir: Path = DEFAULT_MODEL_DIR, limit: int | None = None
+def refit_unknown(
+    version: str,
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    limit: int | None = None,
+    detector: bool = False,
 ) -> dict[str, Any]:
-    """Decide a shipped model's unknown threshold again, on val, with today's rule.
+    """Decide a shipped model's unknown threshold again, on val, with today's rule; with
+    `detector`, first choose and fit the unknown detector itself again (train to fit, val to
+    choose, as the export does).
 
-    The network, the calibration and every head stay as they are: only
-    `thresholds.unknown`, the val rates and the version change (run `--stage card` after it
-    for the test figures). For a model whose training weights are gone, this is the one way
-    to apply a new decision rule without retraining.
+    The network, the calibration and the skin check stay as they are: only
+    `thresholds.unknown`, the val rates and the version change (and, with `detector`, the
+    heads file's unknown arrays and the leave-classes-out check); run `--stage card` after it
+    for the test figures. For a model whose training weights are gone, this is the one way
+    to apply a new decision rule or detector without retraining.
     """
     model = load_model(model_dir)
     ham = ham_items()
     va = _subset(ham, "val", limit)
     x_va, y_va = load_inputs(va, model.input_size), label_ids(va)
     x_oth = load_inputs(_subset(other_items(), "val", limit), model.input_size)
-    h = model.heads
 
-    def score(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-        feats = run_network(model.network, x, model.tta_flip)[1]
-        return mahalanobis_score(feats, h.ood_center, h.ood_proj, h.ood_means)
+    def feats(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        return run_network(model.network, x, model.tta_flip)[1]
 
-    s_known, s_other = score(x_va), score(x_oth)
-    threshold = fh.unknown_threshold(s_known, y_va, s_other)
+    f_va, f_oth = feats(x_va), feats(x_oth)
     card = model.card
-    previous = card["thresholds"]["unknown"]["score_max"]
+    before = dict(card["thresholds"]["unknown"])
+    unknown = model.heads.unknown
+    if detector:
+        tr = _subset(ham, "train", limit)
+        f_tr, y_tr = feats(load_inputs(tr, model.input_size)), label_ids(tr)
+        unknown, chosen, trials = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth)
+        heads_path = model_dir / card["files"]["heads"]
+        with np.load(heads_path) as z:
+            kept = {k: z[k] for k in z.files if not k.startswith("ood_")}
+        _save_heads(heads_path, kept, unknown)
+        card["thresholds"]["unknown"] = _params(chosen)
+        card["validation"].update(unknown_auroc_vs_skin_other=chosen["val_auroc"])
+        card["validation"]["unknown_trials"] = trials
+        card["leave_classes_out"] = leave_classes_out(_params(chosen), f_tr, y_tr, f_va, y_va)
+    s_known, s_other = unknown.score(f_va), unknown.score(f_oth)
+    threshold = fh.unknown_threshold(s_known, y_va, s_other)
     card["version"] = version
     card["thresholds"]["unknown"].update(score_max=threshold, rule=fh.UNKNOWN_RULE)
     card["validation"].update(fh.unknown_rates(s_known, y_va, s_other, threshold))
+    what = (
+        f"unknown detector refitted on train, chosen on val: {before['method']} -> "
+        f"{unknown.method}, threshold {before['score_max']:.4g} -> {threshold:.4g}"
+        if detector
+        else f"unknown threshold refitted on val: {before['score_max']:.1f} -> {threshold:.1f}"
+    )
     card.setdefault("revisions", []).append(
         {
             "version": version,
             "date": datetime.now(UTC).date().isoformat(),
-            "change": f"unknown threshold refitted on val: {previous:.1f} -> {threshold:.1f} "
-            f"({fh.UNKNOWN_RULE})",
+            "change": f"{what} ({fh.UNKNOWN_RULE})",
         }
     )
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
-    log.info("unknown threshold %.1f -> %.1f; wrote version %s", previous, threshold, version)
+    log.info("%s; wrote version %s", what, version)
     return card
 
 
-def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[str, Any]]:
-    """Fit the unknown detector without two classes; score them as unknown on `val`.
+def _params(trial: dict[str, Any]) -> dict[str, Any]:
+    """A detector trial as the card's `thresholds.unknown` records it (no score)."""
+    return {k: v for k, v in trial.items() if k != "val_auroc"}
+
+
+def _save_heads(
+    path: Path, skin: dict[str, npt.NDArray[Any]], detector: fh.UnknownDetector
+) -> None:
+    """The heads file: the skin check's arrays and the unknown detector's (a bank of unit rows
+    is stored in float16, which `fit_bank` already scored with)."""
+    arrays: dict[str, Any] = dict(skin)
+    for k, v in detector.arrays().items():
+        arrays[k] = v.astype(np.float16) if k == "ood_bank" else v
+    np.savez(path, **arrays)
+
+
+def leave_classes_out(
+    params: dict[str, Any], f_tr: Any, y_tr: Any, f_va: Any, y_va: Any
+) -> list[dict[str, Any]]:
+    """Fit the shipped kind of unknown detector without two classes; score them as unknown
+    on `val`.
 
     Caveat recorded with the figure: the backbone was fine-tuned on all 8 classes, so the
     held-out classes still shaped the features; a true open-set test would retrain it.
@@ -290,12 +322,11 @@ def leave_classes_out(f_tr: Any, y_tr: Any, f_va: Any, y_va: Any) -> list[dict[s
         unknown = np.isin(y_va, held_ids)
         if not unknown.any() or unknown.all() or not keep:
             continue
-        fit = np.isin(y_tr, keep)
-        m = fh.fit_mahalanobis(f_tr[fit], y_tr[fit], keep, 0.1, min(256, f_tr.shape[1]))
+        d = fh.fit_detector(params, f_tr, y_tr, keep)
         out.append(
             {
                 "held_out": list(held),
-                "auroc": auroc(m.score(f_va), unknown),
+                "auroc": auroc(d.score(f_va), unknown),
                 "n_known": int((~unknown).sum()),
                 "n_unknown": int(unknown.sum()),
                 "split": "val",

@@ -13,7 +13,13 @@ from sklearn.linear_model import LogisticRegression
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.preprocess import model_input
 from ml_worker.inference.quality import QualityThresholds, measure
-from ml_worker.inference.scoring import calibrated_probabilities, mahalanobis_score
+from ml_worker.inference.scoring import (
+    MahalanobisDetector,
+    NearestNeighbourDetector,
+    UnknownDetector,
+    calibrated_probabilities,
+    unit_rows,
+)
 from ml_worker.inference.skin import colour_skin_ratio
 from ml_worker.metrics import auroc, balanced_accuracy
 
@@ -58,21 +64,9 @@ def fit_temperature(logits: F, y: I64, bias: F) -> float:
 # --- unknown detector --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Mahalanobis:
-    center: F
-    proj: F
-    means: F
-    shrinkage: float
-    components: int
-
-    def score(self, feats: F) -> npt.NDArray[np.float64]:
-        return mahalanobis_score(feats, self.center, self.proj, self.means)
-
-
 def fit_mahalanobis(
     feats: F, y: I64, classes: list[int], shrinkage: float, components: int
-) -> Mahalanobis:
+) -> MahalanobisDetector:
     center = feats.mean(0)
     x = feats - center
     means = np.stack([x[y == c].mean(0) for c in classes])
@@ -82,29 +76,63 @@ def fit_mahalanobis(
     evals, evecs = np.linalg.eigh(cov)
     top = np.argsort(evals)[::-1][:components]
     proj = (evecs[:, top] / np.sqrt(evals[top])).astype(np.float32)
-    return Mahalanobis(
-        center.astype(np.float32), proj, (means @ proj).astype(np.float32), shrinkage, components
+    return MahalanobisDetector(
+        center.astype(np.float32), proj, (means @ proj).astype(np.float32)
     )
 
 
-def choose_mahalanobis(
+def fit_bank(
+    feats: F, y: I64, classes: list[int], size: int, seed: int
+) -> NearestNeighbourDetector:
+    """A bank of `size` training features for the nearest-neighbour score, drawn at random.
+
+    Stored in float16 (the card's heads file), so the scores here use the rounded bank too.
+    """
+    rows = np.flatnonzero(np.isin(y, classes))
+    pick = np.sort(np.random.default_rng(seed).choice(rows, min(size, len(rows)), replace=False))
+    bank = unit_rows(feats[pick]).astype(np.float16).astype(np.float32)
+    return NearestNeighbourDetector(bank)
+
+
+def fit_detector(
+    params: dict[str, Any], feats: F, y: I64, classes: list[int] | None = None
+) -> UnknownDetector:
+    """The detector `params` describes (one of `DETECTOR_TRIALS`), fitted on these classes."""
+    classes = classes if classes is not None else [c for c in range(N) if np.any(y == c)]
+    if params["method"] == MahalanobisDetector.method:
+        k = min(int(params["components"]), feats.shape[1])
+        return fit_mahalanobis(feats, y, classes, float(params["shrinkage"]), k)
+    return fit_bank(feats, y, classes, int(params["bank_size"]), seed=0)
+
+
+DETECTOR_TRIALS: list[dict[str, Any]] = [
+    *(
+        {"method": MahalanobisDetector.method, "shrinkage": s, "components": k}
+        for s in (0.01, 0.1, 0.5)
+        for k in (64, 256, 1280)
+    ),
+    *(
+        {"method": NearestNeighbourDetector.method, "bank_size": n, "k": 1}
+        for n in (500, 1000, 2000)
+    ),
+]
+
+
+def choose_unknown_detector(
     train_f: F, train_y: I64, val_known: F, val_other: F
-) -> tuple[Mahalanobis, float, list[dict[str, float]]]:
-    """Pick shrinkage and dimensionality by val AUROC (ham val vs skin_other val)."""
-    trials: list[dict[str, float]] = []
-    best: tuple[float, Mahalanobis | None] = (-1.0, None)
-    for shrink in (0.01, 0.1, 0.5):
-        for k in (64, 256, train_f.shape[1]):
-            present = [c for c in range(N) if np.any(train_y == c)]
-            m = fit_mahalanobis(train_f, train_y, present, shrink, min(k, train_f.shape[1]))
-            scores = np.concatenate([m.score(val_known), m.score(val_other)])
-            pos = np.r_[np.zeros(len(val_known), bool), np.ones(len(val_other), bool)]
-            a = auroc(scores, pos) or 0.0
-            trials.append({"shrinkage": shrink, "components": k, "val_auroc": a})
-            if a > best[0]:
-                best = (a, m)
-    assert best[1] is not None
-    return best[1], best[0], trials
+) -> tuple[UnknownDetector, dict[str, Any], list[dict[str, Any]]]:
+    """Fit every `DETECTOR_TRIALS` entry on train; keep the best val AUROC (ham vs skin_other).
+
+    Returns the detector, its trial (params and val AUROC) and all trials.
+    """
+    pos = np.r_[np.zeros(len(val_known), bool), np.ones(len(val_other), bool)]
+    detectors = [fit_detector(params, train_f, train_y) for params in DETECTOR_TRIALS]
+    trials = [
+        {**params, "val_auroc": auroc(np.r_[d.score(val_known), d.score(val_other)], pos) or 0.0}
+        for params, d in zip(DETECTOR_TRIALS, detectors, strict=True)
+    ]
+    best = int(np.argmax([t["val_auroc"] for t in trials]))
+    return detectors[best], trials[best], trials
 
 
 MAX_KNOWN_RATE = 0.02

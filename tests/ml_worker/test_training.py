@@ -106,7 +106,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
-    from ml_worker.training.export import export_all, refit_unknown_threshold
+    from ml_worker.training.export import export_all, refit_unknown
     from ml_worker.training.fit_heads import UNKNOWN_RULE
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
@@ -143,12 +143,28 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     old = json.loads(json.dumps(card))
     old["thresholds"]["unknown"].update(score_max=0.0, rule="old")
     (tmp_path / "model" / "model_card.json").write_text(json.dumps(old))
-    refit = refit_unknown_threshold("9.9.9", model_dir=tmp_path / "model", limit=12)
+    refit = refit_unknown("9.9.9", model_dir=tmp_path / "model", limit=12)
     assert load_model(tmp_path / "model").version == "9.9.9"
     assert refit["thresholds"]["unknown"]["score_max"] > 0.0
     assert refit["thresholds"]["unknown"]["rule"] == UNKNOWN_RULE
     assert refit["revisions"][-1]["change"].startswith("unknown threshold refitted on val: 0.0 ->")
     assert set(refit["validation"]["unknown_rate_known_by_class"]) <= set(card["classes"])
+
+    # So does a new unknown detector: chosen again on val, its arrays replace the old ones.
+    again = refit_unknown("9.9.10", model_dir=tmp_path / "model", limit=12, detector=True)
+    best = max(again["validation"]["unknown_trials"], key=lambda t: t["val_auroc"])
+    assert again["thresholds"]["unknown"]["method"] == best["method"]
+    assert again["validation"]["unknown_auroc_vs_skin_other"] == best["val_auroc"]
+    with np.load(tmp_path / "model" / card["files"]["heads"]) as z:
+        stored = {k for k in z.files if k.startswith("ood_")}
+        assert {k for k in z.files if k.startswith("skin_")} == {
+            "skin_mean", "skin_scale", "skin_coef", "skin_intercept"
+        }
+    reloaded = load_model(tmp_path / "model")
+    assert reloaded.version == "9.9.10" and reloaded.heads.unknown.method == best["method"]
+    assert stored == set(reloaded.heads.unknown.arrays())
+    assert analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), reloaded).status != "error"
+    assert again["revisions"][-1]["change"].startswith("unknown detector refitted on train")
 
 
 def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
@@ -159,15 +175,16 @@ def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
         train(TrainConfig(out_dir=tmp_path, resume=True, input_size=(168, 224)))
 
 
-def test_refitting_thresholds_without_a_version_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("stage", ["thresholds", "unknown"])
+def test_refitting_without_a_version_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], stage: str
 ) -> None:
     from ml_worker.training.__main__ import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["--stage", "thresholds"])
+        main(["--stage", stage])
     assert exit_info.value.code == 2
-    assert "--stage thresholds needs --version" in capsys.readouterr().err
+    assert f"--stage {stage} needs --version" in capsys.readouterr().err
 
 
 def test_the_input_size_option_reads_width_by_height() -> None:
