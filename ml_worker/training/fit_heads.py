@@ -76,9 +76,7 @@ def fit_mahalanobis(
     evals, evecs = np.linalg.eigh(cov)
     top = np.argsort(evals)[::-1][:components]
     proj = (evecs[:, top] / np.sqrt(evals[top])).astype(np.float32)
-    return MahalanobisDetector(
-        center.astype(np.float32), proj, (means @ proj).astype(np.float32)
-    )
+    return MahalanobisDetector(center.astype(np.float32), proj, (means @ proj).astype(np.float32))
 
 
 def fit_bank(
@@ -111,10 +109,7 @@ DETECTOR_TRIALS: list[dict[str, Any]] = [
         for s in (0.01, 0.1, 0.5)
         for k in (64, 256, 1280)
     ),
-    *(
-        {"method": NearestNeighbourDetector.method, "bank_size": n, "k": 1}
-        for n in (500, 1000, 2000)
-    ),
+    *({"method": NearestNeighbourDetector.method, "bank_size": n} for n in (500, 1000, 2000)),
 ]
 
 
