@@ -152,7 +152,13 @@ def export_all(
     skin_threshold = float(min(0.5, np.percentile(p_skin_va, 0.5)))
     colour_va = fh.colour_ratios(np.concatenate([x_va, x_oth_va]))
     colour_threshold = float(np.percentile(colour_va, 0.25))
-    ns_rejected_va = float(np.mean(skin.prob(f_ns_va) < skin_threshold))
+    # As the pipeline decides (skin.decide): either the network's check or the colour vetoes.
+    ns_rejected_va = float(
+        np.mean(
+            (skin.prob(f_ns_va) < skin_threshold)
+            | (fh.colour_ratios(x_ns_va) < colour_threshold)
+        )
+    )
     log.info(
         "skin check: threshold %.3f, colour %.3f, val non-skin rejected %.4f",
         skin_threshold,
