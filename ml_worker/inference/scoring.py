@@ -97,7 +97,8 @@ class MahalanobisDetector:
     def score(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
         return mahalanobis_score(features, self.center, self.proj, self.means)
 
-    def arrays(self) -> dict[str, FloatArray]:
+    def arrays(self) -> dict[str, npt.NDArray[np.floating]]:
+        """What the heads file stores (`unknown_detector` rebuilds the detector from it)."""
         return {"ood_center": self.center, "ood_proj": self.proj, "ood_means": self.means}
 
 
@@ -111,19 +112,26 @@ class NearestNeighbourDetector:
     def score(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
         return nearest_neighbour_score(features, self.bank)
 
-    def arrays(self) -> dict[str, FloatArray]:
-        return {"ood_bank": self.bank}
+    def arrays(self) -> dict[str, npt.NDArray[np.floating]]:
+        # Unit rows lose nothing that matters in float16, and the heads file halves.
+        return {"ood_bank": self.bank.astype(np.float16)}
 
 
 UnknownDetector = MahalanobisDetector | NearestNeighbourDetector
 
 
-def unknown_detector(method: str, arrays: Mapping[str, FloatArray]) -> UnknownDetector:
-    """The detector a model card names, from the arrays of its heads file."""
+def unknown_detector(
+    method: str, arrays: Mapping[str, npt.NDArray[np.floating]]
+) -> UnknownDetector:
+    """The detector a model card names, from the arrays of its heads file (as float32)."""
+
+    def get(key: str) -> FloatArray:
+        return np.asarray(arrays[key], dtype=np.float32)
+
     if method == MahalanobisDetector.method:
-        return MahalanobisDetector(arrays["ood_center"], arrays["ood_proj"], arrays["ood_means"])
+        return MahalanobisDetector(get("ood_center"), get("ood_proj"), get("ood_means"))
     if method == NearestNeighbourDetector.method:
-        return NearestNeighbourDetector(arrays["ood_bank"])
+        return NearestNeighbourDetector(get("ood_bank"))
     raise ValueError(f"unknown-detector method {method!r} is not one this code knows")
 
 

@@ -27,6 +27,7 @@ from ml_worker.inference.model import (
     Network,
     load_model,
 )
+from ml_worker.inference.scoring import UnknownDetector
 from ml_worker.metrics import auroc, balanced_accuracy
 from ml_worker.training import fit_heads as fh
 from ml_worker.training.data import (
@@ -270,8 +271,9 @@ def refit_unknown(
             kept = {k: z[k] for k in z.files if not k.startswith("ood_")}
         _save_heads(heads_path, kept, unknown)
         card["thresholds"]["unknown"] = _params(chosen)
-        card["validation"].update(unknown_auroc_vs_skin_other=chosen["val_auroc"])
-        card["validation"]["unknown_trials"] = trials
+        card["validation"].update(
+            unknown_auroc_vs_skin_other=chosen["val_auroc"], unknown_trials=trials
+        )
         card["leave_classes_out"] = leave_classes_out(_params(chosen), f_tr, y_tr, f_va, y_va)
     s_known, s_other = unknown.score(f_va), unknown.score(f_oth)
     threshold = fh.unknown_threshold(s_known, y_va, s_other)
@@ -302,13 +304,10 @@ def _params(trial: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save_heads(
-    path: Path, skin: dict[str, npt.NDArray[Any]], detector: fh.UnknownDetector
+    path: Path, skin: dict[str, npt.NDArray[Any]], detector: UnknownDetector
 ) -> None:
-    """The heads file: the skin check's arrays and the unknown detector's (a bank of unit rows
-    is stored in float16, which `fit_bank` already scored with)."""
-    arrays: dict[str, Any] = dict(skin)
-    for k, v in detector.arrays().items():
-        arrays[k] = v.astype(np.float16) if k == "ood_bank" else v
+    """The heads file: the skin check's arrays and the unknown detector's."""
+    arrays: dict[str, Any] = {**skin, **detector.arrays()}
     np.savez(path, **arrays)
 
 

@@ -84,7 +84,7 @@ def fit_bank(
 ) -> NearestNeighbourDetector:
     """A bank of `size` training features for the nearest-neighbour score, drawn at random.
 
-    Stored in float16 (the card's heads file), so the scores here use the rounded bank too.
+    Rounded to float16 as the heads file stores it, so val scores what will be served.
     """
     rows = np.flatnonzero(np.isin(y, classes))
     pick = np.sort(np.random.default_rng(seed).choice(rows, min(size, len(rows)), replace=False))
