@@ -68,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="WxH",
         help="network input, width x height (default %(default)s)",
     )
+    p.add_argument(
+        "--exclude-classes",
+        type=lambda text: tuple(c for c in text.split(",") if c),
+        default=(),
+        metavar="CODE,CODE",
+        help="train without these classes (the open-set check, ml_worker.training.open_set)",
+    )
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
@@ -96,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             limit=args.limit,
             resume=args.resume,
             input_size=args.input_size,
+            exclude_classes=args.exclude_classes,
         )
         train(cfg)
         if args.extra_epochs:

@@ -66,6 +66,9 @@ class TrainConfig:
     # Continue fine-tuning from out_dir's weights with a fresh cosine cycle (a warm restart)
     # instead of starting from ImageNet.
     resume: bool = False
+    # Classes left out of train and val altogether: the open-set check (`open_set.py`) trains
+    # without them and then scores their photos as unknown.
+    exclude_classes: tuple[str, ...] = ()
 
 
 def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.float32]:
@@ -184,7 +187,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 f"{cfg.out_dir} was trained at input {trained_at}, not {cfg.input_size}; "
                 "pass the same --input-size to resume it"
             )
-    items = ham_items()
+    unknown_codes = set(cfg.exclude_classes) - set(CLASSES)
+    if unknown_codes:
+        raise ValueError(f"cannot exclude {sorted(unknown_codes)}: not among {', '.join(CLASSES)}")
+    items = [it for it in ham_items() if it.label not in cfg.exclude_classes]
     train_items: list[Item] = [it for it in items if it.split == "train"]
     val_items: list[Item] = [it for it in items if it.split == "val"]
     if cfg.limit:
@@ -209,6 +215,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     summary = {
         "config": {k: str(v) for k, v in asdict(cfg).items()},
         "input_size": list(cfg.input_size),
+        "exclude_classes": list(cfg.exclude_classes),
         "n_train": len(train_items),
         "n_val": len(val_items),
         "stage1": stage1,

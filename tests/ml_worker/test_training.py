@@ -167,6 +167,48 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     assert again["revisions"][-1]["change"].startswith("unknown detector refitted on train")
 
 
+@pytest.mark.slow
+def test_a_network_trained_without_two_classes_scores_them_as_unknown(tmp_path: Path) -> None:
+    from ml_worker.training.fit_heads import DETECTOR_TRIALS
+    from ml_worker.training.open_set import open_set_check
+    from ml_worker.training.train import TrainConfig, train
+
+    summary = train(
+        TrainConfig(
+            out_dir=tmp_path,
+            head_epochs=1,
+            finetune_epochs=1,
+            limit=12,
+            batch_size=4,
+            exclude_classes=("mel", "bkl"),
+        )
+    )
+    assert summary["exclude_classes"] == ["mel", "bkl"]
+    result = open_set_check(tmp_path, limit=6)
+    assert result["held_out"] == ["mel", "bkl"]
+    assert result["n_known"] == result["n_unknown"] == 6
+    assert [{k: v for k, v in t.items() if k != "auroc"} for t in result["trials"]] == (
+        DETECTOR_TRIALS
+    )
+    assert all(0.0 <= t["auroc"] <= 1.0 for t in result["trials"])
+    assert json.loads((tmp_path / "open_set.json").read_text()) == result
+
+
+def test_excluding_a_class_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    from ml_worker.training.train import TrainConfig, train
+
+    with pytest.raises(ValueError, match=r"cannot exclude \['melanoma'\]"):
+        train(TrainConfig(out_dir=tmp_path, exclude_classes=("mel", "melanoma")))
+
+
+def test_the_open_set_check_needs_a_run_trained_without_classes(tmp_path: Path) -> None:
+    from ml_worker.training.open_set import open_set_check
+
+    (tmp_path / "train_summary.json").write_text(json.dumps({"input_size": [168, 224]}))
+    with pytest.raises(ValueError, match="trained on every class"):
+        open_set_check(tmp_path)
+
+
 def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
     from ml_worker.training.train import TrainConfig, train
 
