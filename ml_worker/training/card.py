@@ -9,6 +9,7 @@ from typing import Any
 
 from ml_worker.evaluate import evaluate
 from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR, reset_model_cache
+from ml_worker.inference.scoring import NearestNeighbourDetector
 from ml_worker.report import write_report
 from ml_worker.training.manifests import write_manifests
 
@@ -201,7 +202,7 @@ def _recipe(cfg: dict[str, str]) -> str:
 
 def _detector(unknown: dict[str, Any]) -> str:
     """The unknown detector a card names, in words."""
-    if unknown["method"] == "nearest_neighbour":
+    if unknown["method"] == NearestNeighbourDetector.method:
         return (
             "cosine distance on pooled features to the nearest of "
             f"{unknown['bank_size']} training photos (a random sample, stored in float16)"

@@ -131,10 +131,15 @@ def export_all(
 
     # Unknown detector on features.
     _, f_oth_va = run_network(net, x_oth_va, tta)
-    detector, chosen, trials = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth_va)
-    s_known, s_other = detector.score(f_va), detector.score(f_oth_va)
+    choice = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth_va)
+    s_known, s_other = choice.detector.score(f_va), choice.detector.score(f_oth_va)
     ood_threshold = fh.unknown_threshold(s_known, y_va, s_other)
-    log.info("unknown detector %s: threshold %.4g", chosen, ood_threshold)
+    log.info(
+        "unknown detector %s: val AUROC %.4f, threshold %.4g",
+        choice.params,
+        choice.val_auroc,
+        ood_threshold,
+    )
 
     # Skin check: positives = ham + clinical photos, also shrunk to thumbnails; negatives =
     # upscaled everyday thumbnails.
@@ -179,7 +184,7 @@ def export_all(
         "skin_coef": skin.coef,
         "skin_intercept": np.array([skin.intercept], np.float32),
     }
-    _save_heads(model_dir / HEADS_NAME, skin_arrays, detector)
+    _save_heads(model_dir / HEADS_NAME, skin_arrays, choice.detector)
     card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
         "name": MODEL_NAME,
@@ -210,15 +215,15 @@ def export_all(
         "thresholds": {
             "quality": quality.__dict__,
             "skin": {"learned_min": skin_threshold, "colour_ratio_min": colour_threshold},
-            "unknown": {**_params(chosen), "score_max": ood_threshold, "rule": fh.UNKNOWN_RULE},
+            "unknown": {**choice.params, "score_max": ood_threshold, "rule": fh.UNKNOWN_RULE},
         },
         "validation": {
             "balanced_accuracy": balanced_accuracy(y_va, pred_va, len(CLASSES)),
             "accuracy": float(np.mean(pred_va == y_va)),
             "balanced_accuracy_plain": plain_bacc,
             "balanced_accuracy_tta": tta_bacc,
-            "unknown_auroc_vs_skin_other": chosen["val_auroc"],
-            "unknown_trials": trials,
+            "unknown_auroc_vs_skin_other": choice.val_auroc,
+            "unknown_trials": choice.trials,
             **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
             "non_skin_rejected_by_skin_check": ns_rejected_va,
         },
@@ -226,7 +231,7 @@ def export_all(
         "licence": LICENCE,
         "export_minutes": round((time.monotonic() - t0) / 60, 1),
     }
-    card["leave_classes_out"] = leave_classes_out(_params(chosen), f_tr, y_tr, f_va, y_va)
+    card["leave_classes_out"] = leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va)
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
@@ -265,16 +270,17 @@ def refit_unknown(
     if detector:
         tr = _subset(ham, "train", limit)
         f_tr, y_tr = feats(load_inputs(tr, model.input_size)), label_ids(tr)
-        unknown, chosen, trials = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth)
+        choice = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth)
+        unknown = choice.detector
         heads_path = model_dir / card["files"]["heads"]
         with np.load(heads_path) as z:
             kept = {k: z[k] for k in z.files if not k.startswith("ood_")}
         _save_heads(heads_path, kept, unknown)
-        card["thresholds"]["unknown"] = _params(chosen)
+        card["thresholds"]["unknown"] = dict(choice.params)
         card["validation"].update(
-            unknown_auroc_vs_skin_other=chosen["val_auroc"], unknown_trials=trials
+            unknown_auroc_vs_skin_other=choice.val_auroc, unknown_trials=choice.trials
         )
-        card["leave_classes_out"] = leave_classes_out(_params(chosen), f_tr, y_tr, f_va, y_va)
+        card["leave_classes_out"] = leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va)
     s_known, s_other = unknown.score(f_va), unknown.score(f_oth)
     threshold = fh.unknown_threshold(s_known, y_va, s_other)
     card["version"] = version
@@ -296,11 +302,6 @@ def refit_unknown(
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
     log.info("%s; wrote version %s", what, version)
     return card
-
-
-def _params(trial: dict[str, Any]) -> dict[str, Any]:
-    """A detector trial as the card's `thresholds.unknown` records it (no score)."""
-    return {k: v for k, v in trial.items() if k != "val_auroc"}
 
 
 def _save_heads(

@@ -113,21 +113,43 @@ DETECTOR_TRIALS: list[dict[str, Any]] = [
 ]
 
 
+def score_detector_trials(
+    train_f: F, train_y: I64, val_f: F, val_unknown: npt.NDArray[np.bool_]
+) -> list[tuple[UnknownDetector, float | None]]:
+    """Each `DETECTOR_TRIALS` entry fitted on train, with its AUROC for `val_unknown` on val."""
+    out: list[tuple[UnknownDetector, float | None]] = []
+    for params in DETECTOR_TRIALS:
+        d = fit_detector(params, train_f, train_y)
+        out.append((d, auroc(d.score(val_f), val_unknown)))
+    return out
+
+
+@dataclass(frozen=True)
+class DetectorChoice:
+    detector: UnknownDetector
+    params: dict[str, Any]  # its `DETECTOR_TRIALS` entry, as the card records it
+    val_auroc: float
+    trials: list[dict[str, Any]]  # every entry with its val AUROC
+
+
 def choose_unknown_detector(
     train_f: F, train_y: I64, val_known: F, val_other: F
-) -> tuple[UnknownDetector, dict[str, Any], list[dict[str, Any]]]:
-    """Fit every `DETECTOR_TRIALS` entry on train; keep the best val AUROC (ham vs skin_other).
-
-    Returns the detector, its trial (params and val AUROC) and all trials.
-    """
-    pos = np.r_[np.zeros(len(val_known), bool), np.ones(len(val_other), bool)]
-    detectors = [fit_detector(params, train_f, train_y) for params in DETECTOR_TRIALS]
-    trials = [
-        {**params, "val_auroc": auroc(np.r_[d.score(val_known), d.score(val_other)], pos) or 0.0}
-        for params, d in zip(DETECTOR_TRIALS, detectors, strict=True)
-    ]
-    best = int(np.argmax([t["val_auroc"] for t in trials]))
-    return detectors[best], trials[best], trials
+) -> DetectorChoice:
+    """Fit every `DETECTOR_TRIALS` entry on train; keep the best val AUROC (ham vs skin_other)."""
+    scored = score_detector_trials(
+        train_f,
+        train_y,
+        np.concatenate([val_known, val_other]),
+        np.r_[np.zeros(len(val_known), bool), np.ones(len(val_other), bool)],
+    )
+    aurocs = [a or 0.0 for _, a in scored]
+    best = int(np.argmax(aurocs))
+    return DetectorChoice(
+        detector=scored[best][0],
+        params=DETECTOR_TRIALS[best],
+        val_auroc=aurocs[best],
+        trials=[{**p, "val_auroc": a} for p, a in zip(DETECTOR_TRIALS, aurocs, strict=True)],
+    )
 
 
 MAX_KNOWN_RATE = 0.02

@@ -25,10 +25,7 @@ from typing import Any
 import numpy as np
 
 from ml_worker.inference.labels import CLASSES
-from ml_worker.metrics import auroc
 from ml_worker.training import fit_heads as fh
-
-log = logging.getLogger("ml_worker.training")
 
 
 def open_set_check(run_dir: Path, limit: int | None = None) -> dict[str, Any]:
@@ -56,10 +53,8 @@ def open_set_check(run_dir: Path, limit: int | None = None) -> dict[str, Any]:
     f_tr, y_tr = predict(features, load_inputs(tr, size)), label_ids(tr)
     f_va, y_va = predict(features, load_inputs(va, size)), label_ids(va)
     unknown = np.isin(y_va, [CLASSES.index(c) for c in held])
-    trials = []
-    for params in fh.DETECTOR_TRIALS:
-        detector = fh.fit_detector(params, f_tr, y_tr)
-        trials.append({**params, "auroc": auroc(detector.score(f_va), unknown)})
+    scored = fh.score_detector_trials(f_tr, y_tr, f_va, unknown)
+    trials = [{**p, "auroc": a} for p, (_, a) in zip(fh.DETECTOR_TRIALS, scored, strict=True)]
     result = {
         "held_out": held,
         "split": "val",
