@@ -40,6 +40,7 @@ class Heads:
     skin_intercept: float
     skin_threshold: float
     colour_threshold: float
+    colour_veto_below: float | None  # None (cards before 1.0.3): the colour model always vetoes
     unknown: UnknownDetector
     ood_threshold: float
     quality: QualityThresholds
@@ -180,11 +181,16 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         skin_intercept=float(arr["skin_intercept"].reshape(-1)[0]),
         skin_threshold=float(thr["skin"]["learned_min"]),
         colour_threshold=float(thr["skin"]["colour_ratio_min"]),
+        colour_veto_below=_optional_float(thr["skin"].get("colour_veto_below")),
         unknown=unknown,
         ood_threshold=float(thr["unknown"]["score_max"]),
         quality=QualityThresholds.from_dict(thr["quality"]),
     )
     return LoadedModel(card=card, network=network, heads=heads)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 _cache: dict[int, LoadedModel] = {}

@@ -82,7 +82,9 @@ def analyze(
         score = learned_skin_probability(
             feats, h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept
         )
-        return decide(score, colour_skin_ratio(x), h.skin_threshold, h.colour_threshold)
+        return decide(
+            score, colour_skin_ratio(x), h.skin_threshold, h.colour_threshold, h.colour_veto_below
+        )
 
     skin, ms = clock.run(skin_check)
     # The network pass serves both the skin check and the classifier; it is timed as its own

@@ -43,6 +43,8 @@ class SkinResult:
     colour_ratio: float  # share of pixels in the YCrCb skin-colour range
     threshold: float
     colour_threshold: float
+    # the colour model vetoes only below this learned score; None: it always may
+    colour_veto_below: float | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -32,15 +34,41 @@ def learned_skin_probability(
     return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
+def is_skin(
+    score: Any,
+    colour_ratio: Any,
+    threshold: float,
+    colour_threshold: float,
+    colour_veto_below: float | None,
+) -> Any:
+    """The skin decision, for one photo (floats) or many (arrays); the export measures its
+    rates with this same function.
+
+    The network's check must pass. The colour model then vetoes a photo with almost no skin
+    tones, but only where the network is less sure than `colour_veto_below`: the YCrCb box
+    misses red and purple vascular lesions and dark or oddly lit skin, so an unconditional veto
+    turned such photos away as "not skin". `None` (cards before 1.0.3) vetoes always.
+    """
+    colour_ok = np.asarray(colour_ratio) >= colour_threshold
+    if colour_veto_below is not None:
+        colour_ok = colour_ok | (np.asarray(score) >= colour_veto_below)
+    return (np.asarray(score) >= threshold) & colour_ok
+
+
 def decide(
-    score: float, colour_ratio: float, threshold: float, colour_threshold: float
+    score: float,
+    colour_ratio: float,
+    threshold: float,
+    colour_threshold: float,
+    colour_veto_below: float | None = None,
 ) -> SkinResult:
-    # Either signal alone can veto: the network catches skin-coloured objects (fruit, a cat's
-    # nose), the colour model catches the odd feature-space confusion with no skin tones at all.
+    # The network catches skin-coloured objects (fruit, a cat's nose); the colour model catches
+    # the odd feature-space confusion with no skin tones at all, where the network is unsure.
     return SkinResult(
-        is_skin=score >= threshold and colour_ratio >= colour_threshold,
+        is_skin=bool(is_skin(score, colour_ratio, threshold, colour_threshold, colour_veto_below)),
         score=round(score, 4),
         colour_ratio=round(colour_ratio, 4),
         threshold=threshold,
         colour_threshold=colour_threshold,
+        colour_veto_below=colour_veto_below,
     )

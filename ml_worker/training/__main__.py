@@ -25,18 +25,24 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
+REFITS = ("thresholds", "unknown", "skin")  # stages that revise the shipped model
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
     p.add_argument(
         "--stage",
-        choices=["all", "train", "export", "card", "thresholds", "unknown"],
+        choices=["all", "train", "export", "card", "thresholds", "unknown", "skin"],
         default="all",
         help="thresholds: decide the shipped model's unknown threshold again on val; unknown: "
-        "also choose and fit its unknown detector again (both need --version)",
+        "also choose and fit its unknown detector again; skin: decide its skin rule again on "
+        "val (these three need --version)",
     )
-    p.add_argument("--version", help="the version --stage thresholds/unknown writes into the card")
+    p.add_argument(
+        "--version", help="the version --stage thresholds/unknown/skin writes into the card"
+    )
     p.add_argument("--finetune-epochs", type=int, default=7)
     p.add_argument(
         "--schedule-epochs",
@@ -79,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
     args = p.parse_args(argv)
-    if args.stage in ("thresholds", "unknown") and not args.version:
+    if args.stage in REFITS and not args.version:
         p.error(f"--stage {args.stage} needs --version")
     logging.basicConfig(
         level=logging.INFO,
@@ -117,7 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed + 1,
                 )
             )
-    if args.stage in ("thresholds", "unknown"):
+    if args.stage == "skin":
+        from ml_worker.training.export import refit_skin
+
+        refit_skin(args.version, limit=args.limit)
+        return 0
+    if args.stage in REFITS:
         from ml_worker.training.export import refit_unknown
 
         refit_unknown(args.version, limit=args.limit, detector=args.stage == "unknown")

@@ -94,7 +94,13 @@ def render_markdown(card: dict[str, Any]) -> str:
         f", temperature = {_fmt(card['calibration']['temperature'])} (fitted on val).",
         f"- Quality thresholds: {json.dumps(thr['quality'])}.",
         f"- Skin check: learned probability >= {_fmt(thr['skin']['learned_min'])} and YCrCb skin "
-        f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}.",
+        f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}"
+        + (
+            f", the colour ratio vetoing only below a learned probability of "
+            f"{_fmt(thr['skin']['colour_veto_below'])}."
+            if thr["skin"].get("colour_veto_below") is not None
+            else "."
+        ),
         f'- Unknown ("none of the 8"): {_detector(thr["unknown"])}, '
         f"unknown above {_fmt(thr['unknown']['score_max'])}"
         + (f": {thr['unknown']['rule']}." if thr["unknown"].get("rule") else "."),

@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from ml_worker.training.train import build_classifier, trained_input_size
 log = logging.getLogger("ml_worker.training")
 
 MODEL_NAME = "skin-lesion-efficientnet-lite0"
-VERSION = "1.0.2"
+VERSION = "1.0.3"
 TFLITE_NAME = "skin_lesion_v1.tflite"
 HEADS_NAME = "heads_v1.npz"
 LICENCE = (
@@ -153,24 +154,13 @@ def export_all(
     _, f_ns_tr = run_network(net, x_ns_tr, tta)
     _, f_ns_va = run_network(net, x_ns_va, tta)
     skin = fh.fit_skin(np.concatenate([f_tr[pick], f_oth_tr, f_thumbs]), f_ns_tr, seed=0)
-    p_skin_va = np.concatenate([skin.prob(f_va), skin.prob(f_oth_va)])
-    # Highest threshold that wrongly rejects at most 0.5 % of val skin photos.
-    skin_threshold = float(min(0.5, np.percentile(p_skin_va, 0.5)))
-    colour_va = fh.colour_ratios(np.concatenate([x_va, x_oth_va]))
-    colour_threshold = float(np.percentile(colour_va, 0.25))
-    # As the pipeline decides (skin.decide): either the network's check or the colour vetoes.
-    ns_rejected_va = float(
-        np.mean(
-            (skin.prob(f_ns_va) < skin_threshold)
-            | (fh.colour_ratios(x_ns_va) < colour_threshold)
-        )
+    skin_va = (
+        np.concatenate([skin.prob(f_va), skin.prob(f_oth_va)]),
+        fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
     )
-    log.info(
-        "skin check: threshold %.3f, colour %.3f, val non-skin rejected %.4f",
-        skin_threshold,
-        colour_threshold,
-        ns_rejected_va,
-    )
+    skin_rule = fh.fit_skin_rule(*skin_va)
+    skin_rates = skin_rule.rates(skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
+    log.info("skin check %s: val %s", skin_rule, skin_rates)
 
     quality = fh.fit_quality(fh.quality_measures(x_va))
     log.info("quality thresholds %s", quality)
@@ -214,7 +204,7 @@ def export_all(
         },
         "thresholds": {
             "quality": quality.__dict__,
-            "skin": {"learned_min": skin_threshold, "colour_ratio_min": colour_threshold},
+            "skin": asdict(skin_rule),
             "unknown": {**choice.params, "score_max": ood_threshold, "rule": fh.UNKNOWN_RULE},
         },
         "validation": {
@@ -225,7 +215,7 @@ def export_all(
             "unknown_auroc_vs_skin_other": choice.val_auroc,
             "unknown_trials": choice.trials,
             **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
-            "non_skin_rejected_by_skin_check": ns_rejected_va,
+            **skin_rates,
         },
         "training": summary,
         "licence": LICENCE,
@@ -283,7 +273,6 @@ def refit_unknown(
         card["leave_classes_out"] = leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va)
     s_known, s_other = unknown.score(f_va), unknown.score(f_oth)
     threshold = fh.unknown_threshold(s_known, y_va, s_other)
-    card["version"] = version
     card["thresholds"]["unknown"].update(score_max=threshold, rule=fh.UNKNOWN_RULE)
     card["validation"].update(fh.unknown_rates(s_known, y_va, s_other, threshold))
     what = (
@@ -292,15 +281,63 @@ def refit_unknown(
         if detector
         else f"unknown threshold refitted on val: {before['score_max']:.1f} -> {threshold:.1f}"
     )
+    return _write_revision(card, version, f"{what} ({fh.UNKNOWN_RULE})", model_dir)
+
+
+def refit_skin(
+    version: str, model_dir: Path = DEFAULT_MODEL_DIR, limit: int | None = None
+) -> dict[str, Any]:
+    """Decide a shipped model's skin rule again, on val, with today's rule
+    (`fit_heads.fit_skin_rule`): the thresholds of the network's check and of the colour
+    model, and where the colour model may veto.
+
+    The network, its skin logistic regression and everything else stay as they are; the
+    card records the val rates before and after. Run `--stage card` after it for test.
+    """
+    model = load_model(model_dir)
+    h = model.heads
+    skin = fh.SkinModel(h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept)
+
+    def scored(items: list[Item]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        x = load_inputs(items, model.input_size)
+        return skin.prob(run_network(model.network, x, model.tta_flip)[1]), fh.colour_ratios(x)
+
+    ham_va, oth_va, ns_va = (
+        scored(_subset(items, "val", limit))
+        for items in (ham_items(), other_items(), non_skin_items())
+    )
+    skin_va = (np.concatenate([ham_va[0], oth_va[0]]), np.concatenate([ham_va[1], oth_va[1]]))
+    card = model.card
+    old = fh.SkinRule(
+        learned_min=h.skin_threshold,
+        colour_ratio_min=h.colour_threshold,
+        colour_veto_below=h.colour_veto_below,
+    )
+    rule = fh.fit_skin_rule(*skin_va)
+    before, after = old.rates(skin_va, ns_va), rule.rates(skin_va, ns_va)
+    card["thresholds"]["skin"] = asdict(rule)
+    card["validation"].update(after)
+    what = (
+        f"skin rule refitted on val: the colour model vetoes "
+        f"{'always' if old.colour_veto_below is None else f'below {old.colour_veto_below}'} -> "
+        f"below a learned score of {rule.colour_veto_below}; val non-skin rejected "
+        f"{before['non_skin_rejected_by_skin_check']:.4f} -> "
+        f"{after['non_skin_rejected_by_skin_check']:.4f}, val skin photos rejected "
+        f"{before['skin_false_reject_val']:.4f} -> {after['skin_false_reject_val']:.4f}"
+    )
+    return _write_revision(card, version, what, model_dir)
+
+
+def _write_revision(
+    card: dict[str, Any], version: str, change: str, model_dir: Path
+) -> dict[str, Any]:
+    """Give a refitted card its new version and a revision line, and write it."""
+    card["version"] = version
     card.setdefault("revisions", []).append(
-        {
-            "version": version,
-            "date": datetime.now(UTC).date().isoformat(),
-            "change": f"{what} ({fh.UNKNOWN_RULE})",
-        }
+        {"version": version, "date": datetime.now(UTC).date().isoformat(), "change": change}
     )
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
-    log.info("%s; wrote version %s", what, version)
+    log.info("%s; wrote version %s", change, version)
     return card
 
 

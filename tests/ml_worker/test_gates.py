@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,7 @@ from ml_worker.inference import analyze
 from ml_worker.inference.model import LoadedModel
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, model_input
 from ml_worker.inference.quality import assess
+from ml_worker.inference.skin import decide, is_skin
 from ml_worker.training.manifests import degrade
 from tests.ml_worker.conftest import HAM_IMAGES, NON_SKIN_IMAGES, OTHER_IMAGE, encode, read_rgb
 
@@ -75,3 +77,40 @@ def test_a_skimage_cat_is_not_classified_as_a_lesion(model: LoadedModel) -> None
 
     r = analyze(encode(np.ascontiguousarray(skdata.chelsea()), "JPEG"), model)
     assert r.status in ("rejected_not_skin", "unknown"), r.status
+
+
+# A vascular lesion from ham10000 test whose red and purple tones fall outside the YCrCb skin
+# box: the unconditional colour veto of cards before 1.0.3 called it "not a skin photo".
+VASCULAR = "ham10000/images/ISIC_0026163.jpg"
+
+
+def test_a_confident_network_overrules_the_colour_veto_on_a_vascular_lesion(
+    data_dir: Path, model: LoadedModel
+) -> None:
+    assert model.heads.colour_veto_below is not None
+    r = analyze((data_dir / VASCULAR).read_bytes(), model)
+    assert r.skin is not None and r.skin.is_skin, r.skin
+    assert r.skin.colour_ratio < r.skin.colour_threshold  # the colour model alone would veto
+    assert r.skin.score >= model.heads.colour_veto_below
+    assert r.status in ("ok", "unknown")
+
+    always = LoadedModel(model.card, model.network, replace(model.heads, colour_veto_below=None))
+    assert analyze((data_dir / VASCULAR).read_bytes(), always).status == "rejected_not_skin"
+
+
+@pytest.mark.parametrize(
+    ("score", "colour", "veto_below", "expected"),
+    [
+        (0.995, 0.0, 0.99, True),  # the network is sure: no colour veto
+        (0.95, 0.0, 0.99, False),  # the network is unsure: the colour model vetoes
+        (0.995, 0.0, None, False),  # cards before 1.0.3: the colour model always vetoes
+        (0.3, 0.9, 0.99, False),  # the network's own check always applies
+        (0.6, 0.5, 0.99, True),
+    ],
+)
+def test_the_skin_rule(
+    score: float, colour: float, veto_below: float | None, expected: bool
+) -> None:
+    assert decide(score, colour, 0.5, 0.01, veto_below).is_skin is expected
+    many = is_skin(np.array([score, 0.0]), np.array([colour, 1.0]), 0.5, 0.01, veto_below)
+    assert many.tolist() == [expected, False]

@@ -107,3 +107,12 @@ def test_loading_the_model_leaves_one_blas_thread(monkeypatch: pytest.MonkeyPatc
         load_model()
         blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_a_card_from_before_the_colour_veto_rule_loads_with_the_old_rule(tmp_path: Path) -> None:
+    card = json.loads((model_dir() / CARD_NAME).read_text())
+    card["thresholds"]["skin"].pop("colour_veto_below", None)
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    for name in card["files"].values():
+        shutil.copy(model_dir() / name, tmp_path / name)
+    assert load_model(tmp_path).heads.colour_veto_below is None

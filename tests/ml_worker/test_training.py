@@ -100,14 +100,31 @@ def test_the_unknown_threshold_caps_each_class_not_the_pool() -> None:
     assert separated.max() <= t < 2.0
 
 
+def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_decides() -> None:
+    from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, fit_skin_rule
+
+    rng = np.random.default_rng(0)
+    score, colour = rng.uniform(0.6, 1.0, 2000), rng.uniform(0.0, 1.0, 2000)
+    rule = fit_skin_rule(score, colour)
+    assert rule.learned_min == 0.5  # capped: 0.5 % of these photos score above 0.6
+    assert rule.colour_ratio_min == pytest.approx(np.percentile(colour, 0.25))
+    assert rule.colour_veto_below == COLOUR_VETO_BELOW
+    # A skin photo the colour model alone would veto, scored 0.7 and 0.999 by the network;
+    # two non-skin photos, one the network passes with no skin tones at all.
+    rates = rule.rates(
+        (np.array([0.7, 0.999]), np.array([0.0, 0.0])), (np.array([0.1, 0.7]), np.zeros(2))
+    )
+    assert rates == {"non_skin_rejected_by_skin_check": 1.0, "skin_false_reject_val": 0.5}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout"])
 def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
-    from ml_worker.training.export import export_all, refit_unknown
-    from ml_worker.training.fit_heads import UNKNOWN_RULE
+    from ml_worker.training.export import export_all, refit_skin, refit_unknown
+    from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, UNKNOWN_RULE
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
@@ -166,6 +183,22 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     assert analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), reloaded).status != "error"
     assert again["revisions"][-1]["change"].startswith("unknown detector refitted on train")
 
+    # And a new skin rule: a card from before the colour-veto rule gets it, rated on val.
+    old = json.loads((tmp_path / "model" / "model_card.json").read_text())
+    del old["thresholds"]["skin"]["colour_veto_below"]
+    (tmp_path / "model" / "model_card.json").write_text(json.dumps(old))
+    assert load_model(tmp_path / "model").heads.colour_veto_below is None
+    skin = refit_skin("9.9.11", model_dir=tmp_path / "model", limit=12)
+    assert skin["thresholds"]["skin"] == {
+        k: card["thresholds"]["skin"][k]
+        for k in ("learned_min", "colour_ratio_min", "colour_veto_below")
+    }
+    assert 0.0 <= skin["validation"]["skin_false_reject_val"] <= 1.0
+    assert skin["revisions"][-1]["change"].startswith(
+        "skin rule refitted on val: the colour model vetoes always -> below a learned score"
+    )
+    assert load_model(tmp_path / "model").heads.colour_veto_below == COLOUR_VETO_BELOW
+
 
 @pytest.mark.slow
 def test_a_network_trained_without_two_classes_scores_them_as_unknown(tmp_path: Path) -> None:
@@ -217,7 +250,7 @@ def test_resuming_at_another_input_size_is_refused(tmp_path: Path) -> None:
         train(TrainConfig(out_dir=tmp_path, resume=True, input_size=(168, 224)))
 
 
-@pytest.mark.parametrize("stage", ["thresholds", "unknown"])
+@pytest.mark.parametrize("stage", ["thresholds", "unknown", "skin"])
 def test_refitting_without_a_version_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], stage: str
 ) -> None:
