@@ -62,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--strong-augment", action="store_true", help="add free rotation and cutout")
     p.add_argument(
+        "--cutmix",
+        type=float,
+        default=0.0,
+        help="share of training images given a box from another image, targets mixed (CutMix)",
+    )
+    p.add_argument(
         "--ema-momentum",
         type=float,
         default=None,
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             unfreeze_from_block=args.unfreeze_from_block,
             label_smoothing=args.label_smoothing,
             strong_augment=args.strong_augment,
+            cutmix=args.cutmix,
             ema_momentum=args.ema_momentum,
             max_minutes=args.max_minutes,
             limit=args.limit,

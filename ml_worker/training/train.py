@@ -58,6 +58,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     strong_augment: bool = False
     ema_momentum: float | None = None
+    # CutMix (Yun et al. 2019): the share of training images that get a box pasted from another
+    # image of the batch, their targets mixed by the pasted area (0 = off).
+    cutmix: float = 0.0
     max_minutes: float = 60.0
     limit: int | None = None  # use a handful of images (tests)
     # Network input (height, width). The images are 200x150; upsampling them lets the ImageNet
@@ -135,6 +138,36 @@ def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
 
 def _augment_strongly(image: tf.Tensor) -> tf.Tensor:
     return rotate_and_cutout(augment(image))
+
+
+def cutmix(images: tf.Tensor, targets: tf.Tensor, rate: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """CutMix on one batch: each image, with probability `rate`, gets a box from the batch's
+    image `shift` places on (one random shift per batch); its one-hot target becomes the
+    area-weighted mix of the two. The box's side is sqrt(1 - lam) of the image's, with lam
+    drawn uniform in [0, 1] (Beta(1, 1)) for each image."""
+    n = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    shift = tf.random.uniform([], 1, tf.maximum(n, 2), dtype=tf.int32)
+    donor = tf.roll(tf.range(n), shift=-shift, axis=0)
+    cut = tf.sqrt(1.0 - tf.random.uniform([n]))
+    bh = tf.cast(tf.round(cut * height), tf.int32)
+    bw = tf.cast(tf.round(cut * width), tf.int32)
+    y0 = tf.cast(tf.random.uniform([n]) * tf.cast(height - bh + 1, tf.float32), tf.int32)
+    x0 = tf.cast(tf.random.uniform([n]) * tf.cast(width - bw + 1, tf.float32), tf.int32)
+    on = tf.random.uniform([n]) < rate
+    bh, bw = tf.where(on, bh, 0), tf.where(on, bw, 0)
+    rows = tf.range(height)[None, :, None]
+    cols = tf.range(width)[None, None, :]
+    box = (
+        (rows >= y0[:, None, None])
+        & (rows < (y0 + bh)[:, None, None])
+        & (cols >= x0[:, None, None])
+        & (cols < (x0 + bw)[:, None, None])
+    )
+    mixed = tf.where(box[..., None], tf.gather(images, donor), images)
+    pasted = tf.cast(bh * bw, tf.float32) / float(height * width)
+    mixed_targets = (1.0 - pasted)[:, None] * targets + pasted[:, None] * tf.gather(targets, donor)
+    return mixed, mixed_targets
 
 
 def build_classifier(
@@ -347,8 +380,10 @@ def _finetune(
         .shuffle(len(d.x_train), seed=cfg.seed, reshuffle_each_iteration=True)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(cfg.batch_size)
-        .prefetch(2)
     )
+    if cfg.cutmix > 0:
+        ds = ds.map(lambda x, y, w: (*cutmix(x, y, cfg.cutmix), w))
+    ds = ds.prefetch(2)
     history: list[dict[str, float]] = list(previous.get("stage2", []))
     epoch_end = _EpochEnd(cfg, d, history, t_start)
     # Score the EMA weights at each epoch's end; the raw ones go on training.

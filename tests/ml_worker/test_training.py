@@ -81,6 +81,33 @@ def test_cutout_hides_one_square_in_the_mean_colour() -> None:
     assert np.abs(colours[counts.argmax()] - out.reshape(-1, 3).mean(0)).max() < 10
 
 
+def test_cutmix_pastes_a_box_from_another_image_and_mixes_the_targets_by_its_area() -> None:
+    import tensorflow as tf
+
+    from ml_worker.training.train import cutmix
+
+    tf.random.set_seed(0)
+    n, h, w = 6, 12, 16
+    # Image i is filled with the value i and labelled class i.
+    images = tf.constant(np.arange(n, dtype=np.float32)[:, None, None, None] + np.zeros((h, w, 3)))
+    targets = tf.one_hot(np.arange(n), 8)
+    mixed = 0
+    for _ in range(5):
+        x, y = (a.numpy() for a in cutmix(images, targets, 1.0))
+        for i in range(n):
+            own = float(np.mean(x[i, ..., 0] == i))
+            donors = set(np.unique(x[i, ..., 0]).tolist()) - {float(i)}
+            assert len(donors) <= 1
+            assert y[i].sum() == pytest.approx(1.0)
+            assert y[i, i] == pytest.approx(own)
+            if donors:
+                assert y[i, int(donors.pop())] == pytest.approx(1.0 - own)
+                mixed += 1
+    assert mixed > 0
+    x, y = (a.numpy() for a in cutmix(images, targets, 0.0))
+    assert np.array_equal(x, images.numpy()) and np.array_equal(y, targets.numpy())
+
+
 def test_the_unknown_threshold_caps_each_class_not_the_pool() -> None:
     from ml_worker.training.fit_heads import unknown_threshold
 
@@ -118,7 +145,7 @@ def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_de
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout"])
+@pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout-cutmix"])
 def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
@@ -138,6 +165,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
             label_smoothing=0.1 if regularised else 0.0,
             strong_augment=regularised,
             ema_momentum=0.9 if regularised else None,
+            cutmix=0.5 if regularised else 0.0,
             # The regularised run also trains at another input size, which must reach the card.
             input_size=(96, 128) if regularised else (INPUT_HEIGHT, INPUT_WIDTH),
         )
