@@ -16,6 +16,7 @@ from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, unknown_detector
+from ml_worker.inference.skin import SkinRule
 
 CARD_NAME = "model_card.json"
 CARD_SCHEMA = 1
@@ -38,9 +39,7 @@ class Heads:
     skin_scale: FloatArray
     skin_coef: FloatArray
     skin_intercept: float
-    skin_threshold: float
-    colour_threshold: float
-    colour_veto_below: float | None  # None (cards before 1.0.3): the colour model always vetoes
+    skin_rule: SkinRule
     unknown: UnknownDetector
     ood_threshold: float
     quality: QualityThresholds
@@ -179,18 +178,12 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         skin_scale=arr["skin_scale"],
         skin_coef=arr["skin_coef"],
         skin_intercept=float(arr["skin_intercept"].reshape(-1)[0]),
-        skin_threshold=float(thr["skin"]["learned_min"]),
-        colour_threshold=float(thr["skin"]["colour_ratio_min"]),
-        colour_veto_below=_optional_float(thr["skin"].get("colour_veto_below")),
+        skin_rule=SkinRule.from_card(thr["skin"]),
         unknown=unknown,
         ood_threshold=float(thr["unknown"]["score_max"]),
         quality=QualityThresholds.from_dict(thr["quality"]),
     )
     return LoadedModel(card=card, network=network, heads=heads)
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 _cache: dict[int, LoadedModel] = {}

@@ -13,7 +13,7 @@ from ml_worker.inference.preprocess import model_input
 from ml_worker.inference.quality import assess
 from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
 from ml_worker.inference.scoring import calibrated_probabilities, classification
-from ml_worker.inference.skin import colour_skin_ratio, decide, learned_skin_probability
+from ml_worker.inference.skin import colour_skin_ratio, learned_skin_probability
 
 T = TypeVar("T")
 
@@ -82,9 +82,7 @@ def analyze(
         score = learned_skin_probability(
             feats, h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept
         )
-        return decide(
-            score, colour_skin_ratio(x), h.skin_threshold, h.colour_threshold, h.colour_veto_below
-        )
+        return h.skin_rule.decide(score, colour_skin_ratio(x))
 
     skin, ms = clock.run(skin_check)
     # The network pass serves both the skin check and the classifier; it is timed as its own

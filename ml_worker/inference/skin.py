@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -34,41 +35,45 @@ def learned_skin_probability(
     return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
-def is_skin(
-    score: Any,
-    colour_ratio: Any,
-    threshold: float,
-    colour_threshold: float,
-    colour_veto_below: float | None,
-) -> Any:
-    """The skin decision, for one photo (floats) or many (arrays); the export measures its
-    rates with this same function.
+@dataclass(frozen=True)
+class SkinRule:
+    """The skin decision and its thresholds, as the model card states them.
 
-    The network's check must pass. The colour model then vetoes a photo with almost no skin
-    tones, but only where the network is less sure than `colour_veto_below`: the YCrCb box
-    misses red and purple vascular lesions and dark or oddly lit skin, so an unconditional veto
-    turned such photos away as "not skin". `None` (cards before 1.0.3) vetoes always.
+    The network's check must pass (`learned_min`). The colour model then vetoes a photo with
+    almost no skin tones (`colour_ratio_min`), but only where the network is less sure than
+    `colour_veto_below`: the YCrCb box misses red and purple vascular lesions and dark or oddly
+    lit skin, so an unconditional veto turned such photos away as "not skin". `None` (cards
+    before 1.0.3) lets the colour model veto always.
     """
-    colour_ok = np.asarray(colour_ratio) >= colour_threshold
-    if colour_veto_below is not None:
-        colour_ok = colour_ok | (np.asarray(score) >= colour_veto_below)
-    return (np.asarray(score) >= threshold) & colour_ok
 
+    learned_min: float
+    colour_ratio_min: float
+    colour_veto_below: float | None = None
 
-def decide(
-    score: float,
-    colour_ratio: float,
-    threshold: float,
-    colour_threshold: float,
-    colour_veto_below: float | None = None,
-) -> SkinResult:
-    # The network catches skin-coloured objects (fruit, a cat's nose); the colour model catches
-    # the odd feature-space confusion with no skin tones at all, where the network is unsure.
-    return SkinResult(
-        is_skin=bool(is_skin(score, colour_ratio, threshold, colour_threshold, colour_veto_below)),
-        score=round(score, 4),
-        colour_ratio=round(colour_ratio, 4),
-        threshold=threshold,
-        colour_threshold=colour_threshold,
-        colour_veto_below=colour_veto_below,
-    )
+    @classmethod
+    def from_card(cls, skin: dict[str, Any]) -> SkinRule:
+        veto = skin.get("colour_veto_below")
+        return cls(
+            learned_min=float(skin["learned_min"]),
+            colour_ratio_min=float(skin["colour_ratio_min"]),
+            colour_veto_below=None if veto is None else float(veto),
+        )
+
+    def is_skin(self, score: Any, colour_ratio: Any) -> Any:
+        """For one photo (floats) or many (arrays): the export rates the rule with this too."""
+        colour_ok = np.asarray(colour_ratio) >= self.colour_ratio_min
+        if self.colour_veto_below is not None:
+            colour_ok = colour_ok | (np.asarray(score) >= self.colour_veto_below)
+        return (np.asarray(score) >= self.learned_min) & colour_ok
+
+    def decide(self, score: float, colour_ratio: float) -> SkinResult:
+        # The network catches skin-coloured objects (fruit, a cat's nose); the colour model
+        # catches the odd feature-space confusion with no skin tones, where the network is unsure.
+        return SkinResult(
+            is_skin=bool(self.is_skin(score, colour_ratio)),
+            score=round(score, 4),
+            colour_ratio=round(colour_ratio, 4),
+            threshold=self.learned_min,
+            colour_threshold=self.colour_ratio_min,
+            colour_veto_below=self.colour_veto_below,
+        )

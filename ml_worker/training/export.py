@@ -159,7 +159,9 @@ def export_all(
         fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
     )
     skin_rule = fh.fit_skin_rule(*skin_va)
-    skin_rates = skin_rule.rates(skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
+    skin_rates = fh.skin_rates(
+        skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va))
+    )
     log.info("skin check %s: val %s", skin_rule, skin_rates)
 
     quality = fh.fit_quality(fh.quality_measures(x_va))
@@ -308,13 +310,8 @@ def refit_skin(
     )
     skin_va = (np.concatenate([ham_va[0], oth_va[0]]), np.concatenate([ham_va[1], oth_va[1]]))
     card = model.card
-    old = fh.SkinRule(
-        learned_min=h.skin_threshold,
-        colour_ratio_min=h.colour_threshold,
-        colour_veto_below=h.colour_veto_below,
-    )
-    rule = fh.fit_skin_rule(*skin_va)
-    before, after = old.rates(skin_va, ns_va), rule.rates(skin_va, ns_va)
+    old, rule = h.skin_rule, fh.fit_skin_rule(*skin_va)
+    before, after = fh.skin_rates(old, skin_va, ns_va), fh.skin_rates(rule, skin_va, ns_va)
     card["thresholds"]["skin"] = asdict(rule)
     card["validation"].update(after)
     what = (

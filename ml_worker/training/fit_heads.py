@@ -20,7 +20,7 @@ from ml_worker.inference.scoring import (
     calibrated_probabilities,
     unit_rows,
 )
-from ml_worker.inference.skin import colour_skin_ratio, is_skin
+from ml_worker.inference.skin import SkinRule, colour_skin_ratio
 from ml_worker.metrics import auroc, balanced_accuracy
 
 F = npt.NDArray[np.float32]
@@ -252,27 +252,16 @@ def colour_ratios(images: U8) -> npt.NDArray[np.float64]:
 COLOUR_VETO_BELOW = 0.99
 
 
-@dataclass(frozen=True)
-class SkinRule:
-    learned_min: float
-    colour_ratio_min: float
-    colour_veto_below: float | None
-
-    def is_skin(self, score: Any, colour_ratio: Any) -> Any:
-        return is_skin(
-            score, colour_ratio, self.learned_min, self.colour_ratio_min, self.colour_veto_below
-        )
-
-    def rates(
-        self,
-        skin: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
-        non_skin: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
-    ) -> dict[str, float]:
-        """Val rates as the pipeline decides, from (learned score, colour ratio) per photo."""
-        return {
-            "non_skin_rejected_by_skin_check": float(np.mean(~self.is_skin(*non_skin))),
-            "skin_false_reject_val": float(np.mean(~self.is_skin(*skin))),
-        }
+def skin_rates(
+    rule: SkinRule,
+    skin: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    non_skin: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+) -> dict[str, float]:
+    """Val rates as the pipeline decides, from (learned score, colour ratio) per photo."""
+    return {
+        "non_skin_rejected_by_skin_check": float(np.mean(~rule.is_skin(*non_skin))),
+        "skin_false_reject_val": float(np.mean(~rule.is_skin(*skin))),
+    }
 
 
 def fit_skin_rule(

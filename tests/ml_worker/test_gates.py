@@ -13,7 +13,7 @@ from ml_worker.inference import analyze
 from ml_worker.inference.model import LoadedModel
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, model_input
 from ml_worker.inference.quality import assess
-from ml_worker.inference.skin import decide, is_skin
+from ml_worker.inference.skin import SkinRule
 from ml_worker.training.manifests import degrade
 from tests.ml_worker.conftest import HAM_IMAGES, NON_SKIN_IMAGES, OTHER_IMAGE, encode, read_rgb
 
@@ -87,14 +87,16 @@ VASCULAR = "ham10000/images/ISIC_0026163.jpg"
 def test_a_confident_network_overrules_the_colour_veto_on_a_vascular_lesion(
     data_dir: Path, model: LoadedModel
 ) -> None:
-    assert model.heads.colour_veto_below is not None
+    veto_below = model.heads.skin_rule.colour_veto_below
+    assert veto_below is not None
     r = analyze((data_dir / VASCULAR).read_bytes(), model)
     assert r.skin is not None and r.skin.is_skin, r.skin
     assert r.skin.colour_ratio < r.skin.colour_threshold  # the colour model alone would veto
-    assert r.skin.score >= model.heads.colour_veto_below
+    assert r.skin.score >= veto_below
     assert r.status in ("ok", "unknown")
 
-    always = LoadedModel(model.card, model.network, replace(model.heads, colour_veto_below=None))
+    always_veto = replace(model.heads.skin_rule, colour_veto_below=None)
+    always = LoadedModel(model.card, model.network, replace(model.heads, skin_rule=always_veto))
     assert analyze((data_dir / VASCULAR).read_bytes(), always).status == "rejected_not_skin"
 
 
@@ -111,6 +113,7 @@ def test_a_confident_network_overrules_the_colour_veto_on_a_vascular_lesion(
 def test_the_skin_rule(
     score: float, colour: float, veto_below: float | None, expected: bool
 ) -> None:
-    assert decide(score, colour, 0.5, 0.01, veto_below).is_skin is expected
-    many = is_skin(np.array([score, 0.0]), np.array([colour, 1.0]), 0.5, 0.01, veto_below)
+    rule = SkinRule(learned_min=0.5, colour_ratio_min=0.01, colour_veto_below=veto_below)
+    assert rule.decide(score, colour).is_skin is expected
+    many = rule.is_skin(np.array([score, 0.0]), np.array([colour, 1.0]))
     assert many.tolist() == [expected, False]

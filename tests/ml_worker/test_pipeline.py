@@ -115,4 +115,4 @@ def test_a_card_from_before_the_colour_veto_rule_loads_with_the_old_rule(tmp_pat
     (tmp_path / CARD_NAME).write_text(json.dumps(card))
     for name in card["files"].values():
         shutil.copy(model_dir() / name, tmp_path / name)
-    assert load_model(tmp_path).heads.colour_veto_below is None
+    assert load_model(tmp_path).heads.skin_rule.colour_veto_below is None

@@ -128,7 +128,7 @@ def test_the_unknown_threshold_caps_each_class_not_the_pool() -> None:
 
 
 def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_decides() -> None:
-    from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, fit_skin_rule
+    from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, fit_skin_rule, skin_rates
 
     rng = np.random.default_rng(0)
     score, colour = rng.uniform(0.6, 1.0, 2000), rng.uniform(0.0, 1.0, 2000)
@@ -138,8 +138,8 @@ def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_de
     assert rule.colour_veto_below == COLOUR_VETO_BELOW
     # A skin photo the colour model alone would veto, scored 0.7 and 0.999 by the network;
     # two non-skin photos, one the network passes with no skin tones at all.
-    rates = rule.rates(
-        (np.array([0.7, 0.999]), np.array([0.0, 0.0])), (np.array([0.1, 0.7]), np.zeros(2))
+    rates = skin_rates(
+        rule, (np.array([0.7, 0.999]), np.array([0.0, 0.0])), (np.array([0.1, 0.7]), np.zeros(2))
     )
     assert rates == {"non_skin_rejected_by_skin_check": 1.0, "skin_false_reject_val": 0.5}
 
@@ -215,7 +215,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     old = json.loads((tmp_path / "model" / "model_card.json").read_text())
     del old["thresholds"]["skin"]["colour_veto_below"]
     (tmp_path / "model" / "model_card.json").write_text(json.dumps(old))
-    assert load_model(tmp_path / "model").heads.colour_veto_below is None
+    assert load_model(tmp_path / "model").heads.skin_rule.colour_veto_below is None
     skin = refit_skin("9.9.11", model_dir=tmp_path / "model", limit=12)
     assert skin["thresholds"]["skin"] == {
         k: card["thresholds"]["skin"][k]
@@ -225,7 +225,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     assert skin["revisions"][-1]["change"].startswith(
         "skin rule refitted on val: the colour model vetoes always -> below a learned score"
     )
-    assert load_model(tmp_path / "model").heads.colour_veto_below == COLOUR_VETO_BELOW
+    assert load_model(tmp_path / "model").heads.skin_rule.colour_veto_below == COLOUR_VETO_BELOW
 
 
 @pytest.mark.slow
