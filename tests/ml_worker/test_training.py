@@ -321,3 +321,16 @@ def test_the_resolution_probe_scores_frozen_features_on_val() -> None:
     out = probe((48, 64), limit=24)
     assert out["input"] == "64x48" and out["n_train"] == out["n_val"] == 24
     assert 0.0 <= out["val_balanced_accuracy"] <= 1.0 and 0.0 <= out["val_accuracy"] <= 1.0
+
+
+def test_the_runs_chart_draws_every_recorded_run(tmp_path: Path) -> None:
+    from ml_worker.training.runs_chart import DEFAULT_CSV, PANELS, main, read_runs
+
+    runs = read_runs(DEFAULT_CSV)
+    assert runs and len({r["run"] for r in runs}) == len(runs)
+    for r in runs:  # every figure the chart plots is a measured number in [0, 1]
+        for xc, yc, *_ in PANELS:
+            assert 0.0 <= float(r[xc]) <= 1.0 and 0.0 <= float(r[yc]) <= 1.0, r["run"]
+    out = tmp_path / "runs.png"
+    assert main([str(DEFAULT_CSV), str(out)]) == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
