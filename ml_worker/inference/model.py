@@ -16,7 +16,7 @@ from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, unknown_detector
-from ml_worker.inference.skin import SkinRule
+from ml_worker.inference.skin import SkinModel, SkinRule
 
 CARD_NAME = "model_card.json"
 CARD_SCHEMA = 1
@@ -35,10 +35,7 @@ class Heads:
 
     temperature: float
     logit_bias: FloatArray  # (8,) added before temperature; tuned on val for balanced recall
-    skin_mean: FloatArray
-    skin_scale: FloatArray
-    skin_coef: FloatArray
-    skin_intercept: float
+    skin_model: SkinModel
     skin_rule: SkinRule
     unknown: UnknownDetector
     ood_threshold: float
@@ -171,13 +168,14 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         raise ModelUnavailableError(f"{heads_path.name} lacks {e} for the {method} detector") from e
     except ValueError as e:
         raise ModelUnavailableError(f"model card {card_path}: {e}") from e
+    try:
+        skin_model = SkinModel.from_arrays(arr)
+    except KeyError as e:
+        raise ModelUnavailableError(f"{heads_path.name} lacks {e} for the skin check") from e
     heads = Heads(
         temperature=float(cal["temperature"]),
         logit_bias=np.asarray(cal["logit_bias"], dtype=np.float32),
-        skin_mean=arr["skin_mean"],
-        skin_scale=arr["skin_scale"],
-        skin_coef=arr["skin_coef"],
-        skin_intercept=float(arr["skin_intercept"].reshape(-1)[0]),
+        skin_model=skin_model,
         skin_rule=SkinRule.from_card(thr["skin"]),
         unknown=unknown,
         ood_threshold=float(thr["unknown"]["score_max"]),

@@ -13,7 +13,7 @@ from ml_worker.inference.preprocess import model_input
 from ml_worker.inference.quality import assess
 from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
 from ml_worker.inference.scoring import calibrated_probabilities, classification
-from ml_worker.inference.skin import colour_skin_ratio, learned_skin_probability
+from ml_worker.inference.skin import colour_skin_ratio
 
 T = TypeVar("T")
 
@@ -79,10 +79,7 @@ def analyze(
     (logits, feats), net_ms = clock.run(lambda: model.network.infer(x, model.tta_flip))
 
     def skin_check() -> SkinResult:
-        score = learned_skin_probability(
-            feats, h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept
-        )
-        return h.skin_rule.decide(score, colour_skin_ratio(x))
+        return h.skin_rule.decide(float(h.skin_model.prob(feats)), colour_skin_ratio(x))
 
     skin, ms = clock.run(skin_check)
     # The network pass serves both the skin check and the classifier; it is timed as its own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +24,38 @@ def colour_skin_ratio(model_rgb: npt.NDArray[np.uint8]) -> float:
     return float(mask.mean())
 
 
-def learned_skin_probability(
-    features: npt.NDArray[np.float32],
-    mean: npt.NDArray[np.float32],
-    scale: npt.NDArray[np.float32],
-    coef: npt.NDArray[np.float32],
-    intercept: float,
-) -> float:
-    """Logistic regression on standardised pooled features (fitted in training/export.py)."""
-    z = float(((features - mean) / scale) @ coef + intercept)
-    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+@dataclass(frozen=True)
+class SkinModel:
+    """The learned check: a logistic regression on standardised pooled features (fitted by
+    `training.fit_heads.fit_skin`, stored in the heads file)."""
+
+    mean: npt.NDArray[np.float32]
+    scale: npt.NDArray[np.float32]
+    coef: npt.NDArray[np.float32]
+    intercept: float
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[np.float32]]) -> SkinModel:
+        return cls(
+            arrays["skin_mean"],
+            arrays["skin_scale"],
+            arrays["skin_coef"],
+            float(arrays["skin_intercept"].reshape(-1)[0]),
+        )
+
+    def arrays(self) -> dict[str, npt.NDArray[np.float32]]:
+        """What the heads file stores (`from_arrays` rebuilds the model from it)."""
+        return {
+            "skin_mean": self.mean,
+            "skin_scale": self.scale,
+            "skin_coef": self.coef,
+            "skin_intercept": np.array([self.intercept], np.float32),
+        }
+
+    def prob(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """P(skin) for one feature vector (a 0-d array) or a row per photo."""
+        z = np.asarray(((features - self.mean) / self.scale) @ self.coef + self.intercept)
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -50, 50))))
 
 
 @dataclass(frozen=True)

@@ -130,15 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed + 1,
                 )
             )
-    if args.stage == "skin":
-        from ml_worker.training.export import refit_skin
-
-        refit_skin(args.version, limit=args.limit)
-        return 0
     if args.stage in REFITS:
-        from ml_worker.training.export import refit_unknown
+        from ml_worker.training.export import refit_skin, refit_unknown
 
-        refit_unknown(args.version, limit=args.limit, detector=args.stage == "unknown")
+        if args.stage == "skin":
+            refit_skin(args.version, limit=args.limit)
+        else:
+            refit_unknown(args.version, limit=args.limit, detector=args.stage == "unknown")
         return 0
     if args.stage in ("all", "export"):
         from ml_worker.training.export import export_all

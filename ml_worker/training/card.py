@@ -10,6 +10,7 @@ from typing import Any
 from ml_worker.evaluate import evaluate
 from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR, reset_model_cache
 from ml_worker.inference.scoring import NearestNeighbourDetector
+from ml_worker.inference.skin import SkinRule
 from ml_worker.report import write_report
 from ml_worker.training.manifests import write_manifests
 
@@ -93,14 +94,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Calibration: logit adjustment tau = {_fmt(card['calibration']['logit_adjustment_tau'])}"
         f", temperature = {_fmt(card['calibration']['temperature'])} (fitted on val).",
         f"- Quality thresholds: {json.dumps(thr['quality'])}.",
-        f"- Skin check: learned probability >= {_fmt(thr['skin']['learned_min'])} and YCrCb skin "
-        f"ratio >= {_fmt(thr['skin']['colour_ratio_min'])}"
-        + (
-            f", the colour ratio vetoing only below a learned probability of "
-            f"{_fmt(thr['skin']['colour_veto_below'])}."
-            if thr["skin"].get("colour_veto_below") is not None
-            else "."
-        ),
+        f"- Skin check: {_skin_rule(SkinRule.from_card(thr['skin']))}.",
         f'- Unknown ("none of the 8"): {_detector(thr["unknown"])}, '
         f"unknown above {_fmt(thr['unknown']['score_max'])}"
         + (f": {thr['unknown']['rule']}." if thr["unknown"].get("rule") else "."),
@@ -203,6 +197,20 @@ def _recipe(cfg: dict[str, str]) -> str:
         f"{cfg.get('finetune_lr', '?')}, label smoothing {cfg.get('label_smoothing', '0.0')}, "
         f"rotation + cutout {cfg.get('strong_augment', 'False')}, weight EMA momentum "
         f"{cfg.get('ema_momentum', 'None')}"
+    )
+
+
+def _skin_rule(rule: SkinRule) -> str:
+    """The skin rule a card states, in words."""
+    words = (
+        f"learned probability >= {_fmt(rule.learned_min)} and YCrCb skin ratio >= "
+        f"{_fmt(rule.colour_ratio_min)}"
+    )
+    if rule.colour_veto_below is None:
+        return words
+    return (
+        f"{words}, the colour ratio vetoing only below a learned probability of "
+        f"{_fmt(rule.colour_veto_below)}"
     )
 
 

@@ -25,10 +25,12 @@ from ml_worker.inference.model import (
     CARD_NAME,
     CARD_SCHEMA,
     DEFAULT_MODEL_DIR,
+    LoadedModel,
     Network,
     load_model,
 )
 from ml_worker.inference.scoring import UnknownDetector
+from ml_worker.inference.skin import SkinModel
 from ml_worker.metrics import auroc, balanced_accuracy
 from ml_worker.training import fit_heads as fh
 from ml_worker.training.data import (
@@ -170,13 +172,7 @@ def export_all(
     # Write the artefacts.
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
-    skin_arrays = {
-        "skin_mean": skin.mean,
-        "skin_scale": skin.scale,
-        "skin_coef": skin.coef,
-        "skin_intercept": np.array([skin.intercept], np.float32),
-    }
-    _save_heads(model_dir / HEADS_NAME, skin_arrays, choice.detector)
+    _save_heads(model_dir / HEADS_NAME, skin, choice.detector)
     card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
         "name": MODEL_NAME,
@@ -251,23 +247,16 @@ def refit_unknown(
     va = _subset(ham, "val", limit)
     x_va, y_va = load_inputs(va, model.input_size), label_ids(va)
     x_oth = load_inputs(_subset(other_items(), "val", limit), model.input_size)
-
-    def feats(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        return run_network(model.network, x, model.tta_flip)[1]
-
-    f_va, f_oth = feats(x_va), feats(x_oth)
+    f_va, f_oth = _served_features(model, x_va), _served_features(model, x_oth)
     card = model.card
     before = dict(card["thresholds"]["unknown"])
     unknown = model.heads.unknown
     if detector:
         tr = _subset(ham, "train", limit)
-        f_tr, y_tr = feats(load_inputs(tr, model.input_size)), label_ids(tr)
+        f_tr, y_tr = _served_features(model, load_inputs(tr, model.input_size)), label_ids(tr)
         choice = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth)
         unknown = choice.detector
-        heads_path = model_dir / card["files"]["heads"]
-        with np.load(heads_path) as z:
-            kept = {k: z[k] for k in z.files if not k.startswith("ood_")}
-        _save_heads(heads_path, kept, unknown)
+        _save_heads(model_dir / card["files"]["heads"], model.heads.skin_model, unknown)
         card["thresholds"]["unknown"] = dict(choice.params)
         card["validation"].update(
             unknown_auroc_vs_skin_other=choice.val_auroc, unknown_trials=choice.trials
@@ -298,11 +287,10 @@ def refit_skin(
     """
     model = load_model(model_dir)
     h = model.heads
-    skin = fh.SkinModel(h.skin_mean, h.skin_scale, h.skin_coef, h.skin_intercept)
 
     def scored(items: list[Item]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         x = load_inputs(items, model.input_size)
-        return skin.prob(run_network(model.network, x, model.tta_flip)[1]), fh.colour_ratios(x)
+        return h.skin_model.prob(_served_features(model, x)), fh.colour_ratios(x)
 
     ham_va, oth_va, ns_va = (
         scored(_subset(items, "val", limit))
@@ -325,6 +313,11 @@ def refit_skin(
     return _write_revision(card, version, what, model_dir)
 
 
+def _served_features(model: LoadedModel, x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """Pooled features of a shipped model, as the pipeline computes them (TTA if its card says)."""
+    return run_network(model.network, x, model.tta_flip)[1]
+
+
 def _write_revision(
     card: dict[str, Any], version: str, change: str, model_dir: Path
 ) -> dict[str, Any]:
@@ -338,11 +331,9 @@ def _write_revision(
     return card
 
 
-def _save_heads(
-    path: Path, skin: dict[str, npt.NDArray[Any]], detector: UnknownDetector
-) -> None:
+def _save_heads(path: Path, skin: SkinModel, detector: UnknownDetector) -> None:
     """The heads file: the skin check's arrays and the unknown detector's."""
-    arrays: dict[str, Any] = {**skin, **detector.arrays()}
+    arrays: dict[str, Any] = {**skin.arrays(), **detector.arrays()}
     np.savez(path, **arrays)
 
 

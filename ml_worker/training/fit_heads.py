@@ -20,7 +20,7 @@ from ml_worker.inference.scoring import (
     calibrated_probabilities,
     unit_rows,
 )
-from ml_worker.inference.skin import SkinRule, colour_skin_ratio
+from ml_worker.inference.skin import SkinModel, SkinRule, colour_skin_ratio
 from ml_worker.metrics import auroc, balanced_accuracy
 
 F = npt.NDArray[np.float32]
@@ -214,18 +214,6 @@ def degrade_like_thumbnail(img: U8, side: int = 30) -> U8:
     h, w = img.shape[:2]
     small = cv2.resize(img, (side, max(1, round(side * h / w))), interpolation=cv2.INTER_AREA)
     return model_input(np.asarray(small, dtype=np.uint8), h, w)
-
-
-@dataclass(frozen=True)
-class SkinModel:
-    mean: F
-    scale: F
-    coef: F
-    intercept: float
-
-    def prob(self, feats: F) -> npt.NDArray[np.float64]:
-        z = ((feats - self.mean) / self.scale) @ self.coef + self.intercept
-        return np.asarray(1 / (1 + np.exp(-np.clip(z, -50, 50))))
 
 
 def fit_skin(pos: F, neg: F, seed: int) -> SkinModel:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -68,6 +69,13 @@ def test_the_model_is_loaded_once_per_process() -> None:
     assert get_model() is get_model()
 
 
+def _copy_model(card: dict[str, Any], to: Path) -> None:
+    """The shipped model's files in `to`, under `card`."""
+    (to / CARD_NAME).write_text(json.dumps(card))
+    for name in card["files"].values():
+        shutil.copy(model_dir() / name, to / name)
+
+
 def test_a_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError, match="no model card"):
         load_model(tmp_path)
@@ -85,9 +93,7 @@ def test_a_card_that_disagrees_with_the_network_input_is_a_clear_error(tmp_path:
     card = json.loads((model_dir() / CARD_NAME).read_text())
     h, w = card["input"]["height"], card["input"]["width"]
     card["input"] |= {"height": h + 8, "width": w + 8}
-    (tmp_path / CARD_NAME).write_text(json.dumps(card))
-    for name in card["files"].values():
-        shutil.copy(model_dir() / name, tmp_path / name)
+    _copy_model(card, tmp_path)
     with pytest.raises(ModelUnavailableError, match=rf"expects input \[1, {h}, {w}, 3\]"):
         load_model(tmp_path)
 
@@ -112,7 +118,5 @@ def test_loading_the_model_leaves_one_blas_thread(monkeypatch: pytest.MonkeyPatc
 def test_a_card_from_before_the_colour_veto_rule_loads_with_the_old_rule(tmp_path: Path) -> None:
     card = json.loads((model_dir() / CARD_NAME).read_text())
     card["thresholds"]["skin"].pop("colour_veto_below", None)
-    (tmp_path / CARD_NAME).write_text(json.dumps(card))
-    for name in card["files"].values():
-        shutil.copy(model_dir() / name, tmp_path / name)
+    _copy_model(card, tmp_path)
     assert load_model(tmp_path).heads.skin_rule.colour_veto_below is None
