@@ -82,3 +82,35 @@ def reliability(
             }
         )
     return float(ece), bins
+
+
+def softmax_rows(z: FloatArray) -> npt.NDArray[np.float64]:
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def source_figures(
+    probs: FloatArray, y: IntArray, mel: int, malignant: list[int]
+) -> dict[str, float | None]:
+    """One source's figures from class probabilities: melanoma AUC (mel vs the rest, P(mel)),
+    malignant AUC (P of the malignant classes summed) and balanced accuracy over the classes
+    the source has."""
+    probs = np.asarray(probs, dtype=np.float64)
+    return {
+        "mel_auc": auroc(probs[:, mel], y == mel),
+        "malignant_auc": auroc(probs[:, malignant].sum(1), np.isin(y, malignant)),
+        "balanced_accuracy": balanced_accuracy(y, probs.argmax(1), probs.shape[1]),
+    }
+
+
+def multi_source_score(per_source: dict[str, dict[str, float | None]]) -> float:
+    """The selection score: the mean over sources of each source's mean of melanoma AUC,
+    malignant AUC and balanced accuracy (a figure a source cannot have, for lack of
+    positives, is left out of its mean). Every source counts the same, however large."""
+    means = []
+    for figures in per_source.values():
+        vals = [v for v in figures.values() if v is not None and not np.isnan(v)]
+        if vals:
+            means.append(float(np.mean(vals)))
+    return float(np.mean(means)) if means else float("nan")

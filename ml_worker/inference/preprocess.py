@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -34,9 +37,70 @@ def center_crop_to_aspect(
     return rgb[y0 : y0 + new_h, :]
 
 
-def model_input(rgb: RGBImage, height: int = INPUT_HEIGHT, width: int = INPUT_WIDTH) -> RGBImage:
-    """uint8 RGB (H, W, 3) of any size -> uint8 RGB (height, width, 3)."""
-    img = center_crop_to_aspect(to_landscape(rgb), height, width)
+# Minkowski norm of Shades of Gray colour constancy (Finlayson & Trezzi 2004); p = 6 is what
+# the ISIC 2018/2019 winners used to take each clinic's illuminant out of dermoscopy.
+SHADES_OF_GRAY_P = 6.0
+
+
+def shades_of_gray(rgb: RGBImage, p: float = SHADES_OF_GRAY_P) -> RGBImage:
+    """Divide out the illuminant, estimated per channel as the p-norm mean of the pixels.
+
+    The gains are scaled so that a grey illuminant leaves the image as it is, and they are
+    capped at 3x so a nearly single-coloured photo (a flat red patch) is not blown out.
+    """
+    f = rgb.astype(np.float32)
+    illum = np.power(np.mean(np.power(f / 255.0, p), axis=(0, 1)), 1.0 / p) + 1e-6
+    gain = np.minimum(illum.mean() / illum, 3.0)
+    out = np.clip(f * gain, 0, 255)
+    return np.ascontiguousarray(out.astype(np.uint8))
+
+
+Framing = Literal["crop", "squash"]
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a model's network input is made from a photo; its card says which (cards before
+    model 2 name none: centre crop, no colour constancy).
+
+    - `crop`: centre-crop to the input's 4:3, then resize (1.0.x).
+    - `squash`: photos narrower than 4:3 (square dermoscopy, after the portrait turn) are
+      resized whole, stretched by at most 4:3; only wider ones are cropped to 4:3. The crop cut
+      the top and bottom eighth off square photos, and large lesions with them: on derm7pt and
+      isic2017 the squashed photos scored higher (docs/model-runs.md, the diagnosis).
+    """
+
+    framing: Framing = "crop"
+    colour_constancy: bool = False
+
+    @classmethod
+    def from_card(cls, card_input: dict[str, Any]) -> Preprocessing:
+        framing = card_input.get("framing", "crop")
+        if framing not in ("crop", "squash"):
+            raise ValueError(f"unknown framing {framing!r}")
+        return cls(framing=framing, colour_constancy=bool(card_input.get("colour_constancy")))
+
+
+LEGACY_PREPROCESSING = Preprocessing()
+
+
+def model_input(
+    rgb: RGBImage,
+    height: int = INPUT_HEIGHT,
+    width: int = INPUT_WIDTH,
+    prep: Preprocessing = LEGACY_PREPROCESSING,
+) -> RGBImage:
+    """uint8 RGB (H, W, 3) of any size -> uint8 RGB (height, width, 3).
+
+    Colour constancy runs after resizing (the same estimate, a fraction of the cost on a
+    12 MP photo).
+    """
+    img = to_landscape(rgb)
+    h, w = img.shape[:2]
+    if prep.framing == "crop" or w / h > width / height:
+        img = center_crop_to_aspect(img, height, width)
     interp = cv2.INTER_AREA if img.shape[1] > width else cv2.INTER_LINEAR
     out = cv2.resize(img, (width, height), interpolation=interp)
+    if prep.colour_constancy:
+        return shades_of_gray(out)
     return np.ascontiguousarray(out, dtype=np.uint8)

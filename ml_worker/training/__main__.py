@@ -87,6 +87,37 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CODE,CODE",
         help="train without these classes (the open-set check, ml_worker.training.open_set)",
     )
+    p.add_argument(
+        "--sources",
+        type=lambda text: tuple(c for c in text.split(",") if c),
+        default=("ham10000",),
+        metavar="NAME,NAME",
+        help="dermoscopy sources to train on, each its own train split (ham10000,derm7pt,isic2017)",
+    )
+    p.add_argument(
+        "--colour-constancy",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Shades of Gray (p=6) in the shared preprocessing, trained and served",
+    )
+    p.add_argument(
+        "--framing",
+        choices=["crop", "squash"],
+        default="crop",
+        help="crop: centre-crop every photo to 4:3; squash: resize photos narrower than 4:3 whole",
+    )
+    p.add_argument(
+        "--balanced-sampling",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="draw batches balanced over sources and classes instead of weighting the loss",
+    )
+    p.add_argument(
+        "--robust-augment",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="rotation, framing, resolution, gamma and wider colour jitter (augment.py)",
+    )
     p.add_argument("--max-minutes", type=float, default=55.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
@@ -117,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             resume=args.resume,
             input_size=args.input_size,
             exclude_classes=args.exclude_classes,
+            sources=args.sources,
+            framing=args.framing,
+            colour_constancy=args.colour_constancy,
+            balanced_sampling=args.balanced_sampling,
+            robust_augment=args.robust_augment,
         )
         train(cfg)
         if args.extra_epochs:

@@ -15,7 +15,13 @@ import numpy.typing as npt
 from PIL import Image
 
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, model_input
+from ml_worker.inference.preprocess import (
+    INPUT_HEIGHT,
+    INPUT_WIDTH,
+    LEGACY_PREPROCESSING,
+    Preprocessing,
+    model_input,
+)
 
 
 def data_dir() -> Path:
@@ -34,6 +40,14 @@ class Item:
     path: Path
     label: str  # one of CLASSES, "other" or "non_skin"
     split: str
+    source: str = "ham10000"
+
+
+# The dermoscopy sources, each with its own train / val (/ test) split. The model is trained on
+# all of them and chosen on all their val splits: one source alone teaches its clinic.
+DERMOSCOPY_SOURCES: tuple[str, ...] = ("ham10000", "derm7pt", "isic2017")
+# Where each source's held-out figures are reported: isic2017 ships no test split.
+REPORT_SPLIT: dict[str, str] = {"ham10000": "test", "derm7pt": "test", "isic2017": "val"}
 
 
 def ham_items(root: Path | None = None) -> list[Item]:
@@ -42,17 +56,45 @@ def ham_items(root: Path | None = None) -> list[Item]:
         return [Item(root / r["image"], r["label"], r["split"]) for r in csv.DictReader(f)]
 
 
+def _labelled_items(source: str, root: Path | None) -> list[Item]:
+    folder = (root or data_dir()) / source
+    with open(folder / "labels.csv", newline="") as f:
+        return [
+            Item(folder / r["image"], r["label"], r["split"], source) for r in csv.DictReader(f)
+        ]
+
+
+def derm7pt_items(root: Path | None = None) -> list[Item]:
+    """derm7pt (Naples): the 8 codes or `other` (melanosis, miscellaneous), never ak or scc."""
+    return _labelled_items("derm7pt", root)
+
+
+def isic2017_items(root: Path | None = None) -> list[Item]:
+    """ISIC 2017 challenge images: nv, bkl and mel only; train and val, no test."""
+    return _labelled_items("isic2017", root)
+
+
+def dermoscopy_items(root: Path | None = None, *, known_only: bool = True) -> list[Item]:
+    """Every dermoscopy source's items; `known_only` drops derm7pt's `other` photos."""
+    items = ham_items(root) + derm7pt_items(root) + isic2017_items(root)
+    return [it for it in items if it.label in CLASSES] if known_only else items
+
+
 def other_items(root: Path | None = None) -> list[Item]:
     root = (root or data_dir()) / "skin_other"
     with open(root / "labels.csv", newline="") as f:
-        return [Item(root / r["image"], "other", hash_split(r["image"])) for r in csv.DictReader(f)]
+        return [
+            Item(root / r["image"], "other", hash_split(r["image"]), "skin_other")
+            for r in csv.DictReader(f)
+        ]
 
 
 def non_skin_items(root: Path | None = None) -> list[Item]:
     root = (root or data_dir()) / "non_skin"
     with open(root / "labels.csv", newline="") as f:
         return [
-            Item(root / r["image"], "non_skin", hash_split(r["image"])) for r in csv.DictReader(f)
+            Item(root / r["image"], "non_skin", hash_split(r["image"]), "non_skin")
+            for r in csv.DictReader(f)
         ]
 
 
@@ -65,10 +107,15 @@ def load_inputs(
     items: Sequence[Item],
     size: tuple[int, int] = (INPUT_HEIGHT, INPUT_WIDTH),
     workers: int = 4,
+    prep: Preprocessing = LEGACY_PREPROCESSING,
 ) -> npt.NDArray[np.uint8]:
-    """Network inputs for the items, (N, height, width, 3) uint8."""
+    """Network inputs for the items, (N, height, width, 3) uint8, preprocessed as served."""
+
+    def one(it: Item) -> npt.NDArray[np.uint8]:
+        return model_input(read_rgb(it.path), *size, prep)
+
     with ThreadPoolExecutor(workers) as pool:
-        return np.stack(list(pool.map(lambda it: model_input(read_rgb(it.path), *size), items)))
+        return np.stack(list(pool.map(one, items)))
 
 
 def label_ids(items: Sequence[Item]) -> npt.NDArray[np.int64]:

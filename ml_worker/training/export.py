@@ -161,9 +161,7 @@ def export_all(
         fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
     )
     skin_rule = fh.fit_skin_rule(*skin_va)
-    skin_rates = fh.skin_rates(
-        skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va))
-    )
+    skin_rates = fh.skin_rates(skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
     log.info("skin check %s: val %s", skin_rule, skin_rates)
 
     quality = fh.fit_quality(fh.quality_measures(x_va))

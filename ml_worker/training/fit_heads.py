@@ -132,9 +132,7 @@ class DetectorChoice:
     trials: list[dict[str, Any]]  # every entry with its val AUROC
 
 
-def choose_unknown_detector(
-    train_f: F, train_y: I64, val_known: F, val_other: F
-) -> DetectorChoice:
+def choose_unknown_detector(train_f: F, train_y: I64, val_known: F, val_other: F) -> DetectorChoice:
     """Fit every `DETECTOR_TRIALS` entry on train; keep the best val AUROC (ham vs skin_other)."""
     scored = score_detector_trials(
         train_f,

@@ -56,8 +56,17 @@ def draw(runs: list[dict[str, str]], out: Path) -> None:
             if version:
                 ax.annotate(r["run"], (x, y), textcoords="offset points", xytext=(6, 5), fontsize=8)
             else:
-                ax.text(x, y, r["run"], ha="center", va="center", color="white", fontsize=8,
-                        fontweight="bold", zorder=4)
+                ax.text(
+                    x,
+                    y,
+                    r["run"],
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                    fontweight="bold",
+                    zorder=4,
+                )
         ax.set_xlim(lo_x, max(xt, max(xs)) + 0.06)
         ax.set_ylim(lo_y, max(yt, max(ys)) + 0.05)
         ax.set_xlabel(LABELS[xc])

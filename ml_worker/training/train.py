@@ -1,8 +1,10 @@
 """Transfer learning: EfficientNet-Lite0 (ImageNet) -> 8 dermoscopic lesion classes.
 
 Stage 1 trains the classification head on frozen features; stage 2 fine-tunes the upper
-blocks with dermoscopy augmentation and a class-weighted loss. Only `train` is used to fit and
-`val` to choose the epoch; `test` is never read here.
+blocks with dermoscopy augmentation and a class-weighted loss (1.0.x), or, for model 2, with
+batches drawn balanced over sources and classes and `augment.robust_augment`. Only `train` is
+used to fit and `val` to choose the epoch, on a score that weighs every source alike
+(`metrics.multi_source_score`); `test` is never read here.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ import numpy as np
 import numpy.typing as npt
 import tensorflow as tf
 
-from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
-from ml_worker.metrics import balanced_accuracy
-from ml_worker.training.data import Item, ham_items, label_ids, load_inputs
+from ml_worker.inference.labels import CLASSES, MALIGNANT
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, Framing, Preprocessing
+from ml_worker.metrics import balanced_accuracy, multi_source_score, softmax_rows, source_figures
+from ml_worker.training.augment import augment, augment_strongly, cutmix, robust_augment
+from ml_worker.training.data import (
+    DERMOSCOPY_SOURCES,
+    Item,
+    dermoscopy_items,
+    label_ids,
+    load_inputs,
+)
 from ml_worker.training.efficientnet_lite import build_backbone, load_imagenet_weights
 
 log = logging.getLogger("ml_worker.training")
@@ -35,6 +44,8 @@ class _Data:
     x_val: npt.NDArray[np.uint8]
     y_val: npt.NDArray[np.int64]
     weights: npt.NDArray[np.float32]  # per class
+    source_train: npt.NDArray[np.str_]
+    source_val: npt.NDArray[np.str_]
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,35 @@ class TrainConfig:
     # Classes left out of train and val altogether: the open-set check (`open_set.py`) trains
     # without them and then scores their photos as unknown.
     exclude_classes: tuple[str, ...] = ()
+    # Model 2. The dermoscopy sources trained on (each source's own `train`, chosen on every
+    # source's `val`); ("ham10000",) reproduces 1.0.x.
+    sources: tuple[str, ...] = ("ham10000",)
+    # The shared preprocessing (`inference.preprocess.Preprocessing`; the card records it):
+    # framing, and Shades of Gray colour constancy.
+    framing: Framing = "crop"
+    colour_constancy: bool = False
+    # Draw each batch balanced over sources and classes (p ~ sqrt(n_source) * n_class^-power
+    # within the source) instead of weighting the loss by class.
+    balanced_sampling: bool = False
+    robust_augment: bool = False
+
+
+def sampling_probabilities(
+    y: npt.NDArray[np.int64], sources: npt.NDArray[np.str_], power: float
+) -> npt.NDArray[np.float64]:
+    """Each training photo's chance to be drawn: sources get shares in proportion to the square
+    root of their size (derm7pt's 600 photos are not repeated five times an epoch, nor drowned
+    by ham10000's 7,000), and within a source classes are weighted n_class^-power as
+    `class_weights` does (class counts over all sources)."""
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
+    per_photo = np.maximum(counts[y], 1.0) ** -power
+    names, n_source = np.unique(sources, return_counts=True)
+    share = np.sqrt(n_source) / np.sqrt(n_source).sum()
+    p = np.zeros(len(y))
+    for name, sh in zip(names, share, strict=True):
+        mask = sources == name
+        p[mask] = sh * per_photo[mask] / per_photo[mask].sum()
+    return p / p.sum()
 
 
 def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.float32]:
@@ -80,94 +120,6 @@ def class_weights(y: npt.NDArray[np.int64], power: float) -> npt.NDArray[np.floa
     w = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
     w = w / (w[y].mean() if len(y) else 1.0)
     return w.astype(np.float32)
-
-
-def augment(image: tf.Tensor) -> tf.Tensor:
-    """Dermoscopy has no up or left; colour and zoom vary between devices."""
-    height, width = image.shape[0], image.shape[1]
-    img = tf.cast(image, tf.float32)
-    img = tf.image.random_flip_left_right(img)
-    img = tf.image.random_flip_up_down(img)
-    scale = tf.random.uniform([], 0.75, 1.0)
-    h = scale
-    w = scale * tf.random.uniform([], 0.9, 1.1)
-    w = tf.minimum(w, 1.0)
-    y0 = tf.random.uniform([], 0.0, 1.0 - h)
-    x0 = tf.random.uniform([], 0.0, 1.0 - w)
-    img = tf.image.crop_and_resize(img[None], [[y0, x0, y0 + h, x0 + w]], [0], [height, width])[0]
-    img = tf.image.random_brightness(img, 20.0)
-    img = tf.image.random_contrast(img, 0.8, 1.2)
-    img = tf.image.random_saturation(img, 0.8, 1.2)
-    img = tf.image.random_hue(img, 0.03)
-    return tf.clip_by_value(img, 0.0, 255.0)
-
-
-def rotate(image: tf.Tensor, angle: tf.Tensor | float) -> tf.Tensor:
-    """Rotate an (H, W, 3) float image about its centre, reflecting at the edges."""
-    height, width = image.shape[0], image.shape[1]
-    angle = tf.cast(angle, tf.float32)
-    cos, sin = tf.cos(angle), tf.sin(angle)
-    cy, cx = (height - 1) / 2, (width - 1) / 2
-    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2).
-    transform = tf.stack(
-        [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0]
-    )
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=image[None],
-        transforms=transform[None],
-        output_shape=[height, width],
-        fill_value=0.0,
-        interpolation="BILINEAR",
-        fill_mode="REFLECT",
-    )[0]
-
-
-def rotate_and_cutout(image: tf.Tensor) -> tf.Tensor:
-    """Dermoscopy has no "up" at any angle: rotate freely, then hide a random square a quarter
-    of the height across (filled with the image's mean colour) so no single region decides."""
-    height, width = image.shape[0], image.shape[1]
-    img = rotate(image, tf.random.uniform([], -np.pi, np.pi))
-    side = height // 4
-    y0 = tf.random.uniform([], 0, height - side, dtype=tf.int32)
-    x0 = tf.random.uniform([], 0, width - side, dtype=tf.int32)
-    rows = tf.range(height)[:, None]
-    cols = tf.range(width)[None, :]
-    hole = (rows >= y0) & (rows < y0 + side) & (cols >= x0) & (cols < x0 + side)
-    return tf.where(hole[..., None], tf.reduce_mean(img, axis=[0, 1]), img)
-
-
-def _augment_strongly(image: tf.Tensor) -> tf.Tensor:
-    return rotate_and_cutout(augment(image))
-
-
-def cutmix(images: tf.Tensor, targets: tf.Tensor, rate: float) -> tuple[tf.Tensor, tf.Tensor]:
-    """CutMix on one batch: each image, with probability `rate`, gets a box from the batch's
-    image `shift` places on (one random shift per batch); its one-hot target becomes the
-    area-weighted mix of the two. The box's side is sqrt(1 - lam) of the image's, with lam
-    drawn uniform in [0, 1] (Beta(1, 1)) for each image."""
-    n = tf.shape(images)[0]
-    height, width = images.shape[1], images.shape[2]
-    shift = tf.random.uniform([], 1, tf.maximum(n, 2), dtype=tf.int32)
-    donor = tf.roll(tf.range(n), shift=-shift, axis=0)
-    cut = tf.sqrt(1.0 - tf.random.uniform([n]))
-    bh = tf.cast(tf.round(cut * height), tf.int32)
-    bw = tf.cast(tf.round(cut * width), tf.int32)
-    y0 = tf.cast(tf.random.uniform([n]) * tf.cast(height - bh + 1, tf.float32), tf.int32)
-    x0 = tf.cast(tf.random.uniform([n]) * tf.cast(width - bw + 1, tf.float32), tf.int32)
-    on = tf.random.uniform([n]) < rate
-    bh, bw = tf.where(on, bh, 0), tf.where(on, bw, 0)
-    rows = tf.range(height)[None, :, None]
-    cols = tf.range(width)[None, None, :]
-    box = (
-        (rows >= y0[:, None, None])
-        & (rows < (y0 + bh)[:, None, None])
-        & (cols >= x0[:, None, None])
-        & (cols < (x0 + bw)[:, None, None])
-    )
-    mixed = tf.where(box[..., None], tf.gather(images, donor), images)
-    pasted = tf.cast(bh * bw, tf.float32) / float(height * width)
-    mixed_targets = (1.0 - pasted)[:, None] * targets + pasted[:, None] * tf.gather(targets, donor)
-    return mixed, mixed_targets
 
 
 def build_classifier(
@@ -220,22 +172,42 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 f"{cfg.out_dir} was trained at input {trained_at}, not {cfg.input_size}; "
                 "pass the same --input-size to resume it"
             )
+    unknown_sources = set(cfg.sources) - set(DERMOSCOPY_SOURCES)
+    if unknown_sources or not cfg.sources:
+        raise ValueError(
+            f"cannot train on {sorted(unknown_sources) or 'no source'}: the dermoscopy sources "
+            f"are {', '.join(DERMOSCOPY_SOURCES)}"
+        )
     unknown_codes = set(cfg.exclude_classes) - set(CLASSES)
     if unknown_codes:
         raise ValueError(f"cannot exclude {sorted(unknown_codes)}: not among {', '.join(CLASSES)}")
-    items = [it for it in ham_items() if it.label not in cfg.exclude_classes]
+    items = [
+        it
+        for it in dermoscopy_items()
+        if it.source in cfg.sources and it.label not in cfg.exclude_classes
+    ]
     train_items: list[Item] = [it for it in items if it.split == "train"]
     val_items: list[Item] = [it for it in items if it.split == "val"]
     if cfg.limit:
         rng = np.random.default_rng(cfg.seed)
         train_items = [train_items[i] for i in rng.choice(len(train_items), cfg.limit, False)]
-        val_items = val_items[: cfg.limit]
+        val_items = [val_items[i] for i in rng.choice(len(val_items), cfg.limit, False)]
     log.info("loading %d train / %d val images", len(train_items), len(val_items))
-    x_train, y_train = load_inputs(train_items, cfg.input_size), label_ids(train_items)
-    x_val, y_val = load_inputs(val_items, cfg.input_size), label_ids(val_items)
+    prep = Preprocessing(cfg.framing, cfg.colour_constancy)
+    x_train = load_inputs(train_items, cfg.input_size, prep=prep)
+    x_val = load_inputs(val_items, cfg.input_size, prep=prep)
+    y_train, y_val = label_ids(train_items), label_ids(val_items)
     cw = class_weights(y_train, cfg.class_weight_power)
     log.info("class weights %s", dict(zip(CLASSES, np.round(cw, 2).tolist(), strict=True)))
-    data = _Data(x_train, y_train, x_val, y_val, cw)
+    data = _Data(
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        cw,
+        np.array([it.source for it in train_items]),
+        np.array([it.source for it in val_items]),
+    )
 
     model, backbone = build_classifier(cfg.seed, cfg.input_size)
     _freeze_batchnorm(model)
@@ -249,6 +221,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         "config": {k: str(v) for k, v in asdict(cfg).items()},
         "input_size": list(cfg.input_size),
         "exclude_classes": list(cfg.exclude_classes),
+        "sources": list(cfg.sources),
+        "preprocessing": asdict(Preprocessing(cfg.framing, cfg.colour_constancy)),
+        "n_train_by_source": {s: int(np.sum(data.source_train == s)) for s in cfg.sources},
         "n_train": len(train_items),
         "n_val": len(val_items),
         "stage1": stage1,
@@ -278,21 +253,49 @@ def _train_head(
     head.fit(
         f_train,
         d.y_train,
-        sample_weight=d.weights[d.y_train],
+        sample_weight=_sample_weights(cfg, d),
         epochs=cfg.head_epochs,
         batch_size=64,
         verbose=0,
         shuffle=True,
     )
     model.get_layer("logits").set_weights(head.layers[-1].get_weights())
-    val_pred = predict(model, d.x_val).argmax(1)
-    stage1 = {
-        "val_balanced_accuracy": balanced_accuracy(d.y_val, val_pred, len(CLASSES)),
-        "val_accuracy": float(np.mean(val_pred == d.y_val)),
-        "seconds": round(time.monotonic() - t0, 1),
-    }
+    stage1 = {**val_figures(predict(model, d.x_val), d), "seconds": round(time.monotonic() - t0, 1)}
     log.info("stage 1 (frozen backbone): %s", stage1)
     return stage1
+
+
+def _sample_weights(cfg: TrainConfig, d: _Data) -> npt.NDArray[np.float64]:
+    """Loss weights of the training photos: the sampling probabilities (scaled to mean 1) where
+    batches are balanced, so the head sees the same balance as the fine-tuning."""
+    if cfg.balanced_sampling:
+        p = sampling_probabilities(d.y_train, d.source_train, cfg.class_weight_power)
+        return p * len(p)
+    return d.weights[d.y_train].astype(np.float64)
+
+
+def val_figures(logits: npt.NDArray[Any], d: _Data) -> dict[str, Any]:
+    """Pooled balanced accuracy and accuracy, every source's figures, and the selection score."""
+    pred = logits.argmax(1)
+    probs = softmax_rows(logits)
+    mel, malignant = CLASSES.index("mel"), [CLASSES.index(c) for c in MALIGNANT]
+    by_source = {
+        str(s): source_figures(probs[d.source_val == s], d.y_val[d.source_val == s], mel, malignant)
+        for s in np.unique(d.source_val)
+    }
+    return {
+        "val_balanced_accuracy": balanced_accuracy(d.y_val, pred, len(CLASSES)),
+        "val_accuracy": float(np.mean(pred == d.y_val)),
+        "val_score": multi_source_score(by_source),
+        "val_by_source": by_source,
+    }
+
+
+def _selection_score(row: dict[str, Any]) -> float:
+    # Runs before model 2 recorded no multi-source score; they chose on bacc + accuracy.
+    if "val_score" in row:
+        return float(row["val_score"])
+    return float(row["val_balanced_accuracy"] + row["val_accuracy"])
 
 
 class _EpochEnd(keras.callbacks.Callback):
@@ -304,15 +307,13 @@ class _EpochEnd(keras.callbacks.Callback):
         self,
         cfg: TrainConfig,
         d: _Data,
-        history: list[dict[str, float]],
+        history: list[dict[str, Any]],
         t_start: float,
     ) -> None:
         super().__init__()
         self.cfg, self.d, self.history, self.t_start = cfg, d, history, t_start
         # Resuming: the saved weights are the best so far; beat them to replace them.
-        self.best_score = max(
-            (r["val_balanced_accuracy"] + r["val_accuracy"] for r in history), default=-1.0
-        )
+        self.best_score = max((_selection_score(r) for r in history), default=-1.0)
         self.best_weights: list[Any] | None = None
         self.t_epoch = time.monotonic()
 
@@ -320,18 +321,16 @@ class _EpochEnd(keras.callbacks.Callback):
         self.t_epoch = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        val_pred = predict(self.model, self.d.x_val).argmax(1)
         row = {
             "epoch": len(self.history) + 1,
             "loss": float((logs or {}).get("loss", float("nan"))),
-            "val_balanced_accuracy": balanced_accuracy(self.d.y_val, val_pred, len(CLASSES)),
-            "val_accuracy": float(np.mean(val_pred == self.d.y_val)),
+            **val_figures(predict(self.model, self.d.x_val), self.d),
             "lr_peak": self.cfg.finetune_lr,
             "seconds": round(time.monotonic() - self.t_epoch, 1),
         }
         self.history.append(row)
         log.info("stage 2 epoch %s", row)
-        score = row["val_balanced_accuracy"] + row["val_accuracy"]
+        score = _selection_score(row)
         if score > self.best_score:
             self.best_score, self.best_weights = score, self.model.get_weights()
             # On disk too, so an interrupted run still leaves its best epoch to export.
@@ -350,7 +349,7 @@ def _finetune(
     d: _Data,
     previous: dict[str, Any],
     t_start: float,
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """Stage 2: fine-tune the upper blocks; keeps (and saves) the best epoch on val."""
     _set_trainable_from(backbone, cfg.unfreeze_from_block)
     steps = max(1, int(np.ceil(len(d.x_train) / cfg.batch_size)))
@@ -370,21 +369,25 @@ def _finetune(
         ),
     )
 
-    transform = _augment_strongly if cfg.strong_augment else augment
+    if cfg.robust_augment:
+        transform = robust_augment
+    else:
+        transform = augment_strongly if cfg.strong_augment else augment
 
     def prepare(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, ...]:
         return transform(x), tf.one_hot(y, len(CLASSES)), w
 
-    ds = (
-        tf.data.Dataset.from_tensor_slices((d.x_train, d.y_train, d.weights[d.y_train]))
-        .shuffle(len(d.x_train), seed=cfg.seed, reshuffle_each_iteration=True)
-        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(cfg.batch_size)
-    )
+    if cfg.balanced_sampling:
+        ds = _balanced_photos(cfg, d, steps * cfg.batch_size)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(
+            (d.x_train, d.y_train, d.weights[d.y_train])
+        ).shuffle(len(d.x_train), seed=cfg.seed, reshuffle_each_iteration=True)
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).batch(cfg.batch_size)
     if cfg.cutmix > 0:
         ds = ds.map(lambda x, y, w: (*cutmix(x, y, cfg.cutmix), w))
     ds = ds.prefetch(2)
-    history: list[dict[str, float]] = list(previous.get("stage2", []))
+    history: list[dict[str, Any]] = list(previous.get("stage2", []))
     epoch_end = _EpochEnd(cfg, d, history, t_start)
     # Score the EMA weights at each epoch's end; the raw ones go on training.
     swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []
@@ -395,3 +398,26 @@ def _finetune(
     elif cfg.resume:  # no epoch beat the weights this run resumed from
         model.load_weights(cfg.out_dir / "classifier.weights.h5")
     return history
+
+
+def _balanced_photos(cfg: TrainConfig, d: _Data, per_epoch: int) -> tf.data.Dataset:
+    """(image, label, weight 1) drawn with replacement by `sampling_probabilities`, a fresh
+    seeded draw of `per_epoch` photos each epoch (the loss is then unweighted)."""
+    p = sampling_probabilities(d.y_train, d.source_train, cfg.class_weight_power)
+    rng = np.random.default_rng(cfg.seed)
+    h, w = d.x_train.shape[1:3]
+
+    def photos() -> Any:
+        for i in rng.choice(len(p), per_epoch, replace=True, p=p):
+            yield d.x_train[i], d.y_train[i], np.float32(1.0)
+
+    ds = tf.data.Dataset.from_generator(
+        photos,
+        output_signature=(
+            tf.TensorSpec((h, w, 3), tf.uint8),
+            tf.TensorSpec((), tf.int64),
+            tf.TensorSpec((), tf.float32),
+        ),
+    )
+    # A generator's length is unknown to Keras, which then warns at each epoch's end.
+    return ds.apply(tf.data.experimental.assert_cardinality(per_epoch))

@@ -52,7 +52,7 @@ def _lesion_input() -> np.ndarray:
 
 
 def test_rotation_turns_the_lesion_about_the_image_centre() -> None:
-    from ml_worker.training.train import rotate
+    from ml_worker.training.augment import rotate
 
     img = _lesion_input()
     np.testing.assert_allclose(np.asarray(rotate(img, 0.0)), img, atol=1e-3)
@@ -67,7 +67,7 @@ def test_cutout_hides_one_square_in_the_mean_colour() -> None:
     import tensorflow as tf
 
     from ml_worker.inference.preprocess import INPUT_HEIGHT
-    from ml_worker.training.train import rotate_and_cutout
+    from ml_worker.training.augment import rotate_and_cutout
 
     tf.random.set_seed(7)
     out = np.asarray(rotate_and_cutout(_lesion_input()))
@@ -84,7 +84,7 @@ def test_cutout_hides_one_square_in_the_mean_colour() -> None:
 def test_cutmix_pastes_a_box_from_another_image_and_mixes_the_targets_by_its_area() -> None:
     import tensorflow as tf
 
-    from ml_worker.training.train import cutmix
+    from ml_worker.training.augment import cutmix
 
     tf.random.set_seed(0)
     n, h, w = 6, 12, 16
