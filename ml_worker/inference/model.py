@@ -14,9 +14,11 @@ import numpy.typing as npt
 
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
+from ml_worker.inference.preprocess import Preprocessing, model_input
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, unknown_detector
-from ml_worker.inference.skin import SkinModel, SkinRule
+from ml_worker.inference.skin import FeatureLogistic, SkinRule
+from ml_worker.inference.triage import OperatingPoint, PhotoTypeRule
 
 CARD_NAME = "model_card.json"
 CARD_SCHEMA = 1
@@ -35,11 +37,15 @@ class Heads:
 
     temperature: float
     logit_bias: FloatArray  # (8,) added before temperature; tuned on val for balanced recall
-    skin_model: SkinModel
+    skin_model: FeatureLogistic
     skin_rule: SkinRule
     unknown: UnknownDetector
     ood_threshold: float
     quality: QualityThresholds
+    # Model 2 (None in cards before it): the photo-type check and the triage operating point.
+    photo_type_model: FeatureLogistic | None = None
+    photo_type_rule: PhotoTypeRule | None = None
+    operating_point: OperatingPoint | None = None
 
 
 class Network:
@@ -110,6 +116,14 @@ class LoadedModel:
     def tta_flip(self) -> bool:
         return bool(self.card.get("tta_flip", False))
 
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return Preprocessing.from_card(self.card["input"])
+
+    def input_for(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """The network input for a decoded photo, made as this model was trained."""
+        return model_input(rgb, *self.input_size, self.preprocessing)
+
 
 def limit_blas_threads() -> None:
     """One BLAS thread for this process (`SKIN_BLAS_THREADS`, default 1).
@@ -169,9 +183,17 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
     except ValueError as e:
         raise ModelUnavailableError(f"model card {card_path}: {e}") from e
     try:
-        skin_model = SkinModel.from_arrays(arr)
+        skin_model = FeatureLogistic.from_arrays(arr)
+        photo_type_rule = PhotoTypeRule.from_card(thr)
+        photo_type_model = (
+            FeatureLogistic.from_arrays(arr, "phototype") if photo_type_rule else None
+        )
     except KeyError as e:
-        raise ModelUnavailableError(f"{heads_path.name} lacks {e} for the skin check") from e
+        raise ModelUnavailableError(f"{heads_path.name} lacks {e} for a feature check") from e
+    try:
+        Preprocessing.from_card(card["input"])
+    except ValueError as e:
+        raise ModelUnavailableError(f"model card {card_path}: {e}") from e
     heads = Heads(
         temperature=float(cal["temperature"]),
         logit_bias=np.asarray(cal["logit_bias"], dtype=np.float32),
@@ -180,6 +202,9 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         unknown=unknown,
         ood_threshold=float(thr["unknown"]["score_max"]),
         quality=QualityThresholds.from_dict(thr["quality"]),
+        photo_type_model=photo_type_model,
+        photo_type_rule=photo_type_rule,
+        operating_point=OperatingPoint.from_card(thr),
     )
     return LoadedModel(card=card, network=network, heads=heads)
 

@@ -9,13 +9,22 @@ from typing import TypeVar
 from ml_worker.inference.decode import decode_image
 from ml_worker.inference.errors import ImageDecodeError
 from ml_worker.inference.model import LoadedModel, get_model
-from ml_worker.inference.preprocess import model_input
 from ml_worker.inference.quality import assess
 from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
-from ml_worker.inference.scoring import calibrated_probabilities, classification
+from ml_worker.inference.scoring import (
+    calibrated_probabilities,
+    classification,
+    malignant_probability,
+)
 from ml_worker.inference.skin import colour_skin_ratio
 
 T = TypeVar("T")
+
+NOT_DERMOSCOPIC_MESSAGE = (
+    "This looks like an ordinary camera photo. The automatic assessment works only on photos "
+    "taken through a dermatoscope, so a dermatologist will look at it instead. A clip-on "
+    "dermatoscope for your phone gives an automatic first assessment next time."
+)
 
 
 class _Clock:
@@ -51,7 +60,7 @@ def analyze(
     t = time.perf_counter()
     try:
         decoded = decode_image(image_bytes)
-        x = model_input(decoded.rgb, *model.input_size)
+        x = model.input_for(decoded.rgb)
     except ImageDecodeError as e:
         clock.record("decode", (time.perf_counter() - t) * 1000, False, e.code)
         return AnalysisResult(
@@ -97,10 +106,29 @@ def analyze(
             messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
         )
 
-    cls, ms = clock.run(
-        lambda: classification(calibrated_probabilities(logits, h.logit_bias, h.temperature))
-    )
+    photo_type = None
+    if h.photo_type_model is not None and h.photo_type_rule is not None:
+        rule, lr = h.photo_type_rule, h.photo_type_model
+        photo_type, ms = clock.run(lambda: rule.decide(float(lr.prob(feats))))
+        clock.record("photo_type", ms, photo_type.dermoscopic)
+        if not photo_type.dermoscopic:
+            return AnalysisResult(
+                status="not_dermoscopic",
+                model_version=model.version,
+                stages=tuple(clock.stages),
+                total_ms=clock.total_ms,
+                quality=quality,
+                skin=skin,
+                photo_type=photo_type,
+                messages=(NOT_DERMOSCOPIC_MESSAGE,),
+            )
+
+    probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
+    cls, ms = clock.run(lambda: classification(probs))
     clock.record("classify", ms, True, cls.predicted)
+    triage = None
+    if h.operating_point is not None:
+        triage = h.operating_point.decide(malignant_probability(probs))
 
     score, ms = clock.run(lambda: float(h.unknown.score(feats)))
     unknown = UnknownResult(
@@ -119,6 +147,8 @@ def analyze(
         skin=skin,
         classification=cls,
         unknown=unknown,
+        photo_type=photo_type,
+        triage=triage,
         messages=(
             ("This does not look like any of the 8 lesion types the model knows.",)
             if unknown.is_unknown

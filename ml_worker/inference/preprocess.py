@@ -101,6 +101,5 @@ def model_input(
         img = center_crop_to_aspect(img, height, width)
     interp = cv2.INTER_AREA if img.shape[1] > width else cv2.INTER_LINEAR
     out = cv2.resize(img, (width, height), interpolation=interp)
-    if prep.colour_constancy:
-        return shades_of_gray(out)
-    return np.ascontiguousarray(out, dtype=np.uint8)
+    resized: RGBImage = np.ascontiguousarray(out, dtype=np.uint8)
+    return shades_of_gray(resized) if prep.colour_constancy else resized

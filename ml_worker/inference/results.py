@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "rejected_quality", "rejected_not_skin", "unknown", "error"]
+Status = Literal[
+    "ok", "rejected_quality", "rejected_not_skin", "not_dermoscopic", "unknown", "error"
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,21 @@ class SkinResult:
 
 
 @dataclass(frozen=True)
+class PhotoTypeResult:
+    dermoscopic: bool
+    ordinary_score: float  # learned probability that this is an ordinary camera photo
+    threshold: float
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    malignant_score: float  # calibrated P(mel + bcc + scc)
+    threshold: float  # the model card's operating point
+    suspected_malignancy: bool
+    target_sensitivity: float  # the val sensitivity the point was chosen for
+
+
+@dataclass(frozen=True)
 class ClassProbability:
     code: str
     name: str
@@ -82,6 +99,8 @@ class AnalysisResult:
     skin: SkinResult | None = None
     classification: Classification | None = None
     unknown: UnknownResult | None = None
+    photo_type: PhotoTypeResult | None = None
+    triage: TriageResult | None = None
     error: str | None = None
     error_code: str | None = None
     messages: tuple[str, ...] = field(default_factory=tuple)

@@ -28,6 +28,14 @@ def calibrated_probabilities(
     return softmax((np.asarray(logits) + bias) / temperature)
 
 
+MALIGNANT_INDEX = [i for i, c in enumerate(CLASSES) if GROUPS[c] == "malignant"]
+
+
+def malignant_probability(probs: npt.NDArray[np.floating]) -> float:
+    """P(mel + bcc + scc) of one photo's calibrated probabilities: the triage score."""
+    return float(np.asarray(probs)[MALIGNANT_INDEX].sum())
+
+
 def classification(probs: npt.NDArray[np.floating]) -> Classification:
     order = np.argsort(-probs)
     top3 = tuple(

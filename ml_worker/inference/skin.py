@@ -25,9 +25,10 @@ def colour_skin_ratio(model_rgb: npt.NDArray[np.uint8]) -> float:
 
 
 @dataclass(frozen=True)
-class SkinModel:
-    """The learned check: a logistic regression on standardised pooled features (fitted by
-    `training.fit_heads.fit_skin`, stored in the heads file)."""
+class FeatureLogistic:
+    """A logistic regression on standardised pooled features, stored in the heads file under
+    a prefix: the learned skin check (`skin_`, fitted by `training.fit_heads.fit_skin`) and the
+    photo-type check (`phototype_`, P(ordinary camera photo), `training.fit_triage`)."""
 
     mean: npt.NDArray[np.float32]
     scale: npt.NDArray[np.float32]
@@ -35,25 +36,27 @@ class SkinModel:
     intercept: float
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[np.float32]]) -> SkinModel:
+    def from_arrays(
+        cls, arrays: Mapping[str, npt.NDArray[np.float32]], prefix: str = "skin"
+    ) -> FeatureLogistic:
         return cls(
-            arrays["skin_mean"],
-            arrays["skin_scale"],
-            arrays["skin_coef"],
-            float(arrays["skin_intercept"].reshape(-1)[0]),
+            arrays[f"{prefix}_mean"],
+            arrays[f"{prefix}_scale"],
+            arrays[f"{prefix}_coef"],
+            float(arrays[f"{prefix}_intercept"].reshape(-1)[0]),
         )
 
-    def arrays(self) -> dict[str, npt.NDArray[np.float32]]:
+    def arrays(self, prefix: str = "skin") -> dict[str, npt.NDArray[np.float32]]:
         """What the heads file stores (`from_arrays` rebuilds the model from it)."""
         return {
-            "skin_mean": self.mean,
-            "skin_scale": self.scale,
-            "skin_coef": self.coef,
-            "skin_intercept": np.array([self.intercept], np.float32),
+            f"{prefix}_mean": self.mean,
+            f"{prefix}_scale": self.scale,
+            f"{prefix}_coef": self.coef,
+            f"{prefix}_intercept": np.array([self.intercept], np.float32),
         }
 
     def prob(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """P(skin) for one feature vector (a 0-d array) or a row per photo."""
+        """P(positive) for one feature vector (a 0-d array) or a row per photo."""
         z = np.asarray(((features - self.mean) / self.scale) @ self.coef + self.intercept)
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -50, 50))))
 

@@ -29,30 +29,44 @@ from ml_worker.inference.model import (
     Network,
     load_model,
 )
-from ml_worker.inference.scoring import UnknownDetector
-from ml_worker.inference.skin import SkinModel
-from ml_worker.metrics import auroc, balanced_accuracy
+from ml_worker.inference.preprocess import Preprocessing
+from ml_worker.inference.scoring import UnknownDetector, calibrated_probabilities
+from ml_worker.inference.skin import FeatureLogistic
+from ml_worker.metrics import (
+    auroc,
+    balanced_accuracy,
+    multi_source_score,
+    softmax_rows,
+    source_figures,
+)
 from ml_worker.training import fit_heads as fh
+from ml_worker.training import fit_triage as ft
 from ml_worker.training.data import (
     Item,
+    dermoscopy_items,
     ham_items,
     label_ids,
     load_inputs,
     non_skin_items,
     other_items,
 )
+from ml_worker.training.everyday import everyday_inputs
 from ml_worker.training.train import build_classifier, trained_input_size
 
 log = logging.getLogger("ml_worker.training")
 
 MODEL_NAME = "skin-lesion-efficientnet-lite0"
-VERSION = "1.0.3"
+VERSION = "2.0.0"
 TFLITE_NAME = "skin_lesion_v1.tflite"
 HEADS_NAME = "heads_v1.npz"
 LICENCE = (
-    "Trained on HAM10000 (Tschandl et al. 2018, CC BY-NC 4.0); the model inherits the "
-    "non-commercial restriction. Skin check also trained on DermNet NZ photos (research use) "
-    "and everyday non-skin photos. Backbone: EfficientNet-Lite0 ImageNet weights (Apache-2.0)."
+    "Trained on HAM10000 (Tschandl et al. 2018, CC BY-NC 4.0), the Derm7pt dermoscopic images "
+    "(Kawahara et al. 2019, CC BY-NC-ND 4.0) and the ISIC 2017 challenge images (Codella et "
+    "al. 2018, ISIC Archive terms: each image CC-0 or CC BY-NC, treated as CC BY-NC); the "
+    "model inherits the non-commercial restriction. Skin and photo-type checks also trained on "
+    "DermNet NZ photos (research use), everyday non-skin photos and sample photos shipped "
+    "with scikit-image, scikit-learn and matplotlib. Backbone: EfficientNet-Lite0 ImageNet "
+    "weights (Apache-2.0)."
 )
 
 
@@ -79,24 +93,46 @@ def _subset(items: list[Item], split: str, limit: int | None) -> list[Item]:
     return out[:limit] if limit else out
 
 
+def _by_source(items: list[Item], split: str, limit: int | None) -> list[Item]:
+    """The split's items of every source (with `limit`, the first `limit` of each)."""
+    out: list[Item] = []
+    for source in dict.fromkeys(it.source for it in items):
+        out += _subset([it for it in items if it.source == source], split, limit)
+    return out
+
+
+EVERYDAY_VIEWS = {"train": 40, "val": 10}  # whole photo + random crops, per photo
+
+
 def export_all(
     train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR
 ) -> dict[str, Any]:
     t0 = time.monotonic()
     summary = _training_summary(train_dir)
     size = trained_input_size(summary)
+    prep = Preprocessing(**summary.get("preprocessing", {}))
+    sources = list(summary.get("sources", ["ham10000"]))
     model, _ = build_classifier(seed=0, input_size=size)
     model.load_weights(train_dir / "classifier.weights.h5")
     work = train_dir / "export"
     work.mkdir(parents=True, exist_ok=True)
 
-    ham = ham_items()
-    tr, va = _subset(ham, "train", limit), _subset(ham, "val", limit)
-    x_tr, y_tr = load_inputs(tr, size), label_ids(tr)
-    x_va, y_va = load_inputs(va, size), label_ids(va)
+    derm = [it for it in dermoscopy_items() if it.source in sources]
+    tr, va = _by_source(derm, "train", limit), _by_source(derm, "val", limit)
+    x_tr, y_tr = load_inputs(tr, size, prep=prep), label_ids(tr)
+    x_va, y_va = load_inputs(va, size, prep=prep), label_ids(va)
+    src_va = np.array([it.source for it in va])
     oth, ns = other_items(), non_skin_items()
-    x_oth_tr, x_oth_va = (load_inputs(_subset(oth, s, limit), size) for s in ("train", "val"))
-    x_ns_tr, x_ns_va = (load_inputs(_subset(ns, s, limit), size) for s in ("train", "val"))
+    x_oth_tr, x_oth_va = (
+        load_inputs(_subset(oth, s, limit), size, prep=prep) for s in ("train", "val")
+    )
+    x_ns_tr, x_ns_va = (
+        load_inputs(_subset(ns, s, limit), size, prep=prep) for s in ("train", "val")
+    )
+    x_ev_tr, x_ev_va = (
+        everyday_inputs(s, EVERYDAY_VIEWS[s] if not limit else 2, size, prep)
+        for s in ("train", "val")
+    )
 
     # float16 weights halve the file; keep them only if predictions on val do not move.
     fp32 = convert(model, float16=False)
@@ -113,23 +149,24 @@ def export_all(
     tflite_bytes = fp16 if use16 else fp32
     log.info("fp16 agreement %.4f on val -> ship %s", agreement, "fp16" if use16 else "fp32")
 
-    # Flip test-time augmentation: keep it if val says it helps.
-    l_va_plain, _ = run_network(net, x_va, tta=False)
+    # Flip test-time augmentation: keep it if val says it helps (on every source's score).
+    l_va_plain, f_va_plain = run_network(net, x_va, tta=False)
     l_va, f_va = run_network(net, x_va, tta=True)
-    plain_bacc = balanced_accuracy(y_va, l_va_plain.argmax(1), len(CLASSES))
-    tta_bacc = balanced_accuracy(y_va, l_va.argmax(1), len(CLASSES))
-    tta = tta_bacc >= plain_bacc
+    plain_score = _val_score(l_va_plain, y_va, src_va)
+    tta_score = _val_score(l_va, y_va, src_va)
+    tta = tta_score >= plain_score
     if not tta:
-        l_va, f_va = l_va_plain, run_network(net, x_va, tta=False)[1]
+        l_va, f_va = l_va_plain, f_va_plain
     l_tr, f_tr = run_network(net, x_tr, tta)
-    log.info("val balanced accuracy plain %.4f, flip-TTA %.4f -> tta=%s", plain_bacc, tta_bacc, tta)
+    log.info("val score plain %.4f, flip-TTA %.4f -> tta=%s", plain_score, tta_score, tta)
 
-    # Calibration.
+    # Calibration (pooled val of every source).
     prior = np.bincount(y_tr, minlength=len(CLASSES)).astype(np.float64) + 1
     prior /= prior.sum()
     tau, bias = fh.fit_logit_adjustment(l_va, y_va, prior)
     temperature = fh.fit_temperature(l_va, y_va, bias)
-    pred_va = (l_va + bias).argmax(1)
+    probs_va = calibrated_probabilities(l_va, bias, temperature)
+    pred_va = probs_va.argmax(1)
     log.info("logit adjustment tau=%.2f, temperature=%.3f", tau, temperature)
 
     # Unknown detector on features.
@@ -144,8 +181,8 @@ def export_all(
         ood_threshold,
     )
 
-    # Skin check: positives = ham + clinical photos, also shrunk to thumbnails; negatives =
-    # upscaled everyday thumbnails.
+    # Skin check: positives = dermoscopy + clinical photos, also shrunk to thumbnails;
+    # negatives = upscaled everyday thumbnails and crops of full-size everyday photos.
     rng = np.random.default_rng(0)
     pick = rng.choice(len(x_tr), min(len(x_tr), 2500), replace=False)
     _, f_oth_tr = run_network(net, x_oth_tr, tta)
@@ -155,14 +192,36 @@ def export_all(
     _, f_thumbs = run_network(net, thumbs, tta)
     _, f_ns_tr = run_network(net, x_ns_tr, tta)
     _, f_ns_va = run_network(net, x_ns_va, tta)
-    skin = fh.fit_skin(np.concatenate([f_tr[pick], f_oth_tr, f_thumbs]), f_ns_tr, seed=0)
+    _, f_ev_tr = run_network(net, x_ev_tr, tta)
+    _, f_ev_va = run_network(net, x_ev_va, tta)
+    skin = fh.fit_skin(
+        np.concatenate([f_tr[pick], f_oth_tr, f_thumbs]),
+        np.concatenate([f_ns_tr, f_ev_tr]),
+        seed=0,
+    )
     skin_va = (
         np.concatenate([skin.prob(f_va), skin.prob(f_oth_va)]),
         fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
     )
     skin_rule = fh.fit_skin_rule(*skin_va)
     skin_rates = fh.skin_rates(skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
+    ev_rejected = ~skin_rule.is_skin(skin.prob(f_ev_va), fh.colour_ratios(x_ev_va))
+    skin_rates["everyday_full_size_rejected_val"] = (
+        float(np.mean(ev_rejected)) if len(ev_rejected) else float("nan")
+    )
     log.info("skin check %s: val %s", skin_rule, skin_rates)
+
+    # Photo type: dermoscopic (every source) vs ordinary camera photos (skin_other).
+    photo_model, photo_rule, photo_rates = ft.fit_photo_type(
+        f_tr[pick], f_oth_tr, f_va, src_va, f_oth_va
+    )
+    log.info("photo-type check %s: val %s", photo_rule, photo_rates)
+
+    # The triage operating point, on the classifier's calibrated P(malignant).
+    p_mal_va = probs_va[:, ft.MALIGNANT].sum(1)
+    point = ft.fit_operating_point(p_mal_va, y_va, src_va)
+    triage_val = ft.triage_rates(p_mal_va >= point.malignant_min, y_va, src_va)
+    log.info("operating point %s: val %s", point, triage_val)
 
     quality = fh.fit_quality(fh.quality_measures(x_va))
     log.info("quality thresholds %s", quality)
@@ -170,7 +229,7 @@ def export_all(
     # Write the artefacts.
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
-    _save_heads(model_dir / HEADS_NAME, skin, choice.detector)
+    _save_heads(model_dir / HEADS_NAME, skin, choice.detector, photo_model)
     card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
         "name": MODEL_NAME,
@@ -183,11 +242,8 @@ def export_all(
             "width": size[1],
             "channels": 3,
             "dtype": "float32",
-            "preprocessing": (
-                "decode (EXIF orientation applied, alpha composited on white), rotate portrait "
-                f"to landscape, centre-crop to 4:3, resize to {size[1]}x{size[0]} (area/linear), "
-                "RGB 0..255; the network normalises (x-127)/128 itself"
-            ),
+            **asdict(prep),
+            "preprocessing": _describe(prep, size),
         },
         "weights": "float16" if use16 else "float32",
         "fp16_val_agreement": agreement,
@@ -196,18 +252,33 @@ def export_all(
             "temperature": temperature,
             "logit_adjustment_tau": tau,
             "logit_bias": bias.tolist(),
-            "fitted_on": "ham10000 val",
+            "fitted_on": "val of " + ", ".join(sources),
         },
         "thresholds": {
             "quality": quality.__dict__,
             "skin": asdict(skin_rule),
             "unknown": {**choice.params, "score_max": ood_threshold, "rule": fh.UNKNOWN_RULE},
+            "photo_type": {
+                **asdict(photo_rule),
+                "rule": "the lowest P(ordinary photo), not under 0.5, at which at most "
+                f"{ft.MAX_DERMOSCOPY_CALLED_ORDINARY * 100:g} % of each source's val dermoscopy "
+                "is called ordinary",
+            },
+            "operating_point": {
+                **asdict(point),
+                "rule": "the highest P(mel + bcc + scc) threshold at which every source's val "
+                f"reaches a malignant sensitivity of {point.target_sensitivity:g}",
+            },
         },
         "validation": {
             "balanced_accuracy": balanced_accuracy(y_va, pred_va, len(CLASSES)),
             "accuracy": float(np.mean(pred_va == y_va)),
-            "balanced_accuracy_plain": plain_bacc,
-            "balanced_accuracy_tta": tta_bacc,
+            "score": _val_score(l_va + bias, y_va, src_va),
+            "score_plain": plain_score,
+            "score_tta": tta_score,
+            "by_source": _figures_by_source(probs_va, y_va, src_va),
+            "triage": triage_val,
+            "photo_type": photo_rates,
             "unknown_auroc_vs_skin_other": choice.val_auroc,
             "unknown_trials": choice.trials,
             **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
@@ -222,6 +293,36 @@ def export_all(
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
     return card
+
+
+def _describe(prep: Preprocessing, size: tuple[int, int]) -> str:
+    framing = (
+        "centre-crop to 4:3"
+        if prep.framing == "crop"
+        else "photos narrower than 4:3 resized whole (wider ones centre-cropped to 4:3)"
+    )
+    colour = ", Shades of Gray colour constancy (p = 6)" if prep.colour_constancy else ""
+    return (
+        "decode (EXIF orientation applied, alpha composited on white), rotate portrait to "
+        f"landscape, {framing}, resize to {size[1]}x{size[0]} (area/linear){colour}, RGB "
+        "0..255; the network normalises (x-127)/128 itself"
+    )
+
+
+def _figures_by_source(
+    probs: npt.NDArray[np.float64], y: npt.NDArray[np.int64], src: npt.NDArray[np.str_]
+) -> dict[str, dict[str, float | None]]:
+    mel, malignant = CLASSES.index("mel"), ft.MALIGNANT
+    return {
+        str(s): source_figures(probs[src == s], y[src == s], mel, malignant) for s in np.unique(src)
+    }
+
+
+def _val_score(
+    logits: npt.NDArray[np.float32], y: npt.NDArray[np.int64], src: npt.NDArray[np.str_]
+) -> float:
+    """The training's selection score (every source alike) on these logits."""
+    return multi_source_score(_figures_by_source(softmax_rows(logits), y, src))
 
 
 def refit_unknown(
@@ -329,9 +430,17 @@ def _write_revision(
     return card
 
 
-def _save_heads(path: Path, skin: SkinModel, detector: UnknownDetector) -> None:
-    """The heads file: the skin check's arrays and the unknown detector's."""
+def _save_heads(
+    path: Path,
+    skin: FeatureLogistic,
+    detector: UnknownDetector,
+    photo_type: FeatureLogistic | None = None,
+) -> None:
+    """The heads file: the skin check's arrays, the unknown detector's and, from model 2, the
+    photo-type check's."""
     arrays: dict[str, Any] = {**skin.arrays(), **detector.arrays()}
+    if photo_type is not None:
+        arrays.update(photo_type.arrays("phototype"))
     np.savez(path, **arrays)
 
 

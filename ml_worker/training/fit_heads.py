@@ -20,7 +20,7 @@ from ml_worker.inference.scoring import (
     calibrated_probabilities,
     unit_rows,
 )
-from ml_worker.inference.skin import SkinModel, SkinRule, colour_skin_ratio
+from ml_worker.inference.skin import FeatureLogistic, SkinRule, colour_skin_ratio
 from ml_worker.metrics import auroc, balanced_accuracy
 
 F = npt.NDArray[np.float32]
@@ -214,13 +214,18 @@ def degrade_like_thumbnail(img: U8, side: int = 30) -> U8:
     return model_input(np.asarray(small, dtype=np.uint8), h, w)
 
 
-def fit_skin(pos: F, neg: F, seed: int) -> SkinModel:
+def fit_skin(pos: F, neg: F, seed: int) -> FeatureLogistic:
+    return fit_logistic(pos, neg, seed)
+
+
+def fit_logistic(pos: F, neg: F, seed: int, c: float = 0.05) -> FeatureLogistic:
+    """P(pos) from standardised features, the classes weighted to count alike."""
     x = np.concatenate([pos, neg])
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
     mean, scale = x.mean(0), x.std(0) + 1e-6
-    lr = LogisticRegression(C=0.05, class_weight="balanced", max_iter=2000, random_state=seed)
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
     lr.fit((x - mean) / scale, y)
-    return SkinModel(
+    return FeatureLogistic(
         mean.astype(np.float32),
         scale.astype(np.float32),
         lr.coef_[0].astype(np.float32),

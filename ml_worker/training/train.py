@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -369,6 +370,7 @@ def _finetune(
         ),
     )
 
+    transform: Callable[[tf.Tensor], tf.Tensor]
     if cfg.robust_augment:
         transform = robust_augment
     else:
