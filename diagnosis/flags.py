@@ -18,13 +18,27 @@ from diagnosis.models import PRIORITY_RANK, FlagKind
 from knowledge.models import UNKNOWN_CODE, Urgency
 from ml_worker.inference.labels import CLASS_NAMES, MALIGNANT
 
+# Without a FLAG_MALIGNANT_GROUP_MIN setting and without an operating point in the result
+# (models before 2.0), the group threshold of 1.0.x.
+LEGACY_MALIGNANT_GROUP_MIN = 0.40
+
 
 @dataclass(frozen=True)
 class Thresholds:
-    malignant_class_min: float  # P(mel), P(bcc) or P(scc) at or above this flags
-    malignant_group_min: float  # P(any malignant type) at or above this flags
+    # P(mel), P(bcc) or P(scc) at or above this flags; None: no per-type rule (the group
+    # operating point covers every type, since each type's P is at most the group's)
+    malignant_class_min: float | None
+    # P(any malignant type) at or above this flags; None: the model card's operating point
+    # (carried in the result's `triage`), chosen on val for a target sensitivity
+    malignant_group_min: float | None
     low_confidence_below: float  # top probability below this flags
     poor_quality_repeats: int  # this many rejected photos in one case flags
+
+    def group_min(self, result: Mapping[str, Any]) -> float:
+        if self.malignant_group_min is not None:
+            return self.malignant_group_min
+        triage = result.get("triage") or {}
+        return float(triage.get("threshold", LEGACY_MALIGNANT_GROUP_MIN))
 
     @classmethod
     def from_settings(cls) -> Thresholds:
@@ -76,17 +90,22 @@ def decide_flags(
         probs: dict[str, float] = cls["probabilities"]
         malignant = {c: probs.get(c, 0.0) for c in MALIGNANT}
         worst = max(malignant, key=lambda c: malignant[c])
-        above = [c for c in MALIGNANT if malignant[c] >= thresholds.malignant_class_min]
-        group_p = float(cls["group_probabilities"].get("malignant", 0.0))
-        if above or group_p >= thresholds.malignant_group_min:
+        class_min = thresholds.malignant_class_min
+        above = [] if class_min is None else [c for c in MALIGNANT if malignant[c] >= class_min]
+        triage = result.get("triage") or {}
+        group_p = float(
+            triage.get("malignant_score", cls["group_probabilities"].get("malignant", 0.0))
+        )
+        group_min = thresholds.group_min(result)
+        if above or group_p >= group_min:
             if above:
                 reason = ", ".join(
                     f"{CLASS_NAMES[c]} {malignant[c]:.2f}" for c in above
-                ) + f" ≥ {thresholds.malignant_class_min:.2f}"
+                ) + f" ≥ {class_min:.2f}"
             else:
                 reason = (
-                    f"malignant types together {group_p:.2f} ≥ "
-                    f"{thresholds.malignant_group_min:.2f}"
+                    f"{CLASS_NAMES[worst]} {malignant[worst]:.2f}; malignant types together "
+                    f"{group_p:.2f} ≥ {group_min:.2f}"
                 )
             # The most probable malignant type decides: melanoma is urgent, bcc less so.
             flags.append(
@@ -116,6 +135,18 @@ def decide_flags(
                 )
             )
 
+    if status == "not_dermoscopic":
+        # No class to go on: it waits like an unidentified lesion would.
+        flags.append(
+            FlagDecision(
+                FlagKind.NOT_DERMOSCOPIC,
+                _urgency(urgencies, UNKNOWN_CODE),
+                "ordinary camera photo "
+                f"(P {result['photo_type']['ordinary_score']:.2f} ≥ "
+                f"{result['photo_type']['threshold']:.2f}): no automatic class",
+            )
+        )
+
     if status in ("rejected_quality", "rejected_not_skin"):
         if rejected_in_case >= thresholds.poor_quality_repeats:
             # We cannot tell what it is, so it waits like an unidentified lesion would.
@@ -127,7 +158,9 @@ def decide_flags(
                 )
             )
 
-    if reported_change and status in ("ok", "unknown", "rejected_quality", "rejected_not_skin"):
+    if reported_change and status in (
+        "ok", "unknown", "not_dermoscopic", "rejected_quality", "rejected_not_skin"
+    ):
         # A changing or bleeding lesion is a warning sign whatever the model thinks of the
         # photo: at least as urgent as an unidentified lesion.
         predicted = cls["predicted"] if cls and status in ("ok", "unknown") else UNKNOWN_CODE

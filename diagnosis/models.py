@@ -308,7 +308,12 @@ class Analysis(models.Model):
         """The knowledge-base entry that explains this result to the patient ("" for none)."""
         if self.status != AnalysisStatus.DONE:
             return ""
-        return UNKNOWN_CODE if self.is_unknown else self.predicted_code
+        # An ordinary photo gets no class: what to watch for is the unidentified lesion's.
+        return UNKNOWN_CODE if self.is_unknown or self.is_not_dermoscopic else self.predicted_code
+
+    @property
+    def is_not_dermoscopic(self) -> bool:
+        return self.outcome == "not_dermoscopic"
 
     @property
     def needs_review(self) -> bool:
@@ -334,6 +339,7 @@ class FlagKind(models.TextChoices):
     REPEATED_POOR_QUALITY = "repeated_poor_quality", "Repeated poor-quality photos"
     PATIENT_REPORTED_CHANGE = "patient_reported_change", "Patient reports change or bleeding"
     RETAKE_RECEIVED = "retake_received", "New photo after a retake request"
+    NOT_DERMOSCOPIC = "not_dermoscopic", "Ordinary photo, not dermoscopic"
 
 
 class Flag(models.Model):

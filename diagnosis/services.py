@@ -233,7 +233,7 @@ def _owned(analysis: Analysis) -> Any:
 
 
 def _finished_status(result: AnalysisResult) -> AnalysisStatus:
-    if result.status in ("ok", "unknown"):
+    if result.status in ("ok", "unknown", "not_dermoscopic"):
         return AnalysisStatus.DONE
     if result.status in ("rejected_quality", "rejected_not_skin"):
         return AnalysisStatus.REJECTED

@@ -25,6 +25,17 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float_or_none(name: str) -> float | None:
+    """A probability setting; unset or empty means "not set", anything else must be in 0..1."""
+    value = os.getenv(name, "").strip()
+    if not value:
+        return None
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name}={value!r} must be a probability between 0 and 1")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -206,8 +217,10 @@ ANALYSIS_QUEUED_STALE_SECONDS = env_int("ANALYSIS_QUEUED_STALE_SECONDS", 300)
 ANALYSIS_RUNNING_STALE_SECONDS = env_int("ANALYSIS_RUNNING_STALE_SECONDS", ANALYSIS_TIME_LIMIT + 30)
 ANALYSIS_SWEEP_INTERVAL_SECONDS = env_int("ANALYSIS_SWEEP_INTERVAL_SECONDS", 60)
 # Flags that send an analysis to a dermatologist (see diagnosis/flags.py).
-FLAG_MALIGNANT_CLASS_MIN = float(os.getenv("FLAG_MALIGNANT_CLASS_MIN", "0.30"))
-FLAG_MALIGNANT_GROUP_MIN = float(os.getenv("FLAG_MALIGNANT_GROUP_MIN", "0.40"))
+# Unset (the default): the model card's operating point decides the malignancy flag, and no
+# per-type rule applies. Set, they override it (see diagnosis.flags.Thresholds).
+FLAG_MALIGNANT_CLASS_MIN = env_float_or_none("FLAG_MALIGNANT_CLASS_MIN")
+FLAG_MALIGNANT_GROUP_MIN = env_float_or_none("FLAG_MALIGNANT_GROUP_MIN")
 FLAG_LOW_CONFIDENCE_BELOW = float(os.getenv("FLAG_LOW_CONFIDENCE_BELOW", "0.50"))
 FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
 # Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for

@@ -35,6 +35,7 @@ PATIENT_REASONS = {
     FlagKind.REPEATED_POOR_QUALITY: "several photos of it could not be assessed",
     FlagKind.PATIENT_REPORTED_CHANGE: "you told us it has changed or bleeds",
     FlagKind.RETAKE_RECEIVED: "your dermatologist asked for this new photo",
+    FlagKind.NOT_DERMOSCOPIC: "it is an ordinary photo, which only a dermatologist can assess",
 }
 
 

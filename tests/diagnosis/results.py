@@ -8,9 +8,11 @@ from ml_worker.inference.results import (
     Classification,
     ClassProbability,
     QualityReason,
+    PhotoTypeResult,
     QualityResult,
     SkinResult,
     StageOutcome,
+    TriageResult,
     UnknownResult,
 )
 
@@ -29,8 +31,14 @@ def _skin(is_skin: bool = True) -> SkinResult:
                       threshold=0.5, colour_threshold=0.01)
 
 
-def classified(probabilities: dict[str, float], *, unknown: bool = False) -> AnalysisResult:
-    """An "ok" (or "unknown") result; classes not given share what is left."""
+def classified(
+    probabilities: dict[str, float],
+    *,
+    unknown: bool = False,
+    operating_point: float | None = None,
+) -> AnalysisResult:
+    """An "ok" (or "unknown") result; classes not given share what is left. With an
+    `operating_point`, the result carries a model 2 triage decision at that threshold."""
     rest = [c for c in CLASSES if c not in probabilities]
     left = max(1.0 - sum(probabilities.values()), 0.0)
     probs = {c: probabilities.get(c, left / len(rest) if rest else 0.0) for c in CLASSES}
@@ -56,6 +64,10 @@ def classified(probabilities: dict[str, float], *, unknown: bool = False) -> Ana
         ),
         unknown=UnknownResult(is_unknown=unknown, score=2000.0 if unknown else 100.0,
                               threshold=1500.0, method="mahalanobis"),
+        triage=None if operating_point is None else TriageResult(
+            malignant_score=groups["malignant"], threshold=operating_point,
+            suspected_malignancy=groups["malignant"] >= operating_point, target_sensitivity=0.95,
+        ),
         messages=("This does not look like any of the 8 lesion types the model knows.",)
         if unknown else (),
     )
@@ -78,4 +90,14 @@ def not_skin() -> AnalysisResult:
         status="rejected_not_skin", model_version="test-1", stages=STAGES, total_ms=20.0,
         quality=_quality(), skin=_skin(False),
         messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
+    )
+
+
+def ordinary_photo() -> AnalysisResult:
+    """A skin photo the photo-type check calls an ordinary camera photo: no class."""
+    return AnalysisResult(
+        status="not_dermoscopic", model_version="test-2", stages=STAGES, total_ms=12.0,
+        quality=_quality(), skin=_skin(),
+        photo_type=PhotoTypeResult(dermoscopic=False, ordinary_score=0.97, threshold=0.6),
+        messages=("This looks like an ordinary camera photo.",),
     )

@@ -10,7 +10,7 @@ from diagnosis.flags import Thresholds, decide_flags
 from diagnosis.models import Analysis, Case, FlagKind
 from knowledge.models import Disease
 from tests.diagnosis.conftest import finish
-from tests.diagnosis.results import blurry, classified, not_skin
+from tests.diagnosis.results import blurry, classified, not_skin, ordinary_photo
 from tests.factories import AnalysisFactory, CaseFactory, LesionImageFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +110,38 @@ def test_thresholds_come_from_settings(settings: Any) -> None:
     analysis = finish(_analysis(), classified({"mel": 0.62, "nv": 0.30}))
 
     assert FlagKind.SUSPECTED_MALIGNANCY not in _kinds(analysis)
+
+
+def test_the_model_cards_operating_point_flags_a_low_malignant_probability() -> None:
+    # 0.12 of melanoma is far under 1.0.x's 0.40, but at the card's point of 0.10 it flags.
+    analysis = finish(_analysis(), classified({"mel": 0.12, "nv": 0.85}, operating_point=0.10))
+
+    assert _kinds(analysis) == {FlagKind.SUSPECTED_MALIGNANCY: "urgent"}
+    assert "≥ 0.10" in analysis.flags.get().reason
+
+
+def test_below_the_operating_point_no_malignancy_flag_is_raised() -> None:
+    analysis = finish(_analysis(), classified({"mel": 0.02, "nv": 0.97}, operating_point=0.10))
+
+    assert FlagKind.SUSPECTED_MALIGNANCY not in _kinds(analysis)
+
+
+def test_a_group_setting_overrides_the_operating_point(settings: Any) -> None:
+    settings.FLAG_MALIGNANT_GROUP_MIN = 0.5
+
+    analysis = finish(_analysis(), classified({"mel": 0.12, "nv": 0.85}, operating_point=0.10))
+
+    assert FlagKind.SUSPECTED_MALIGNANCY not in _kinds(analysis)
+
+
+def test_an_ordinary_photo_goes_to_a_dermatologist_at_the_unknown_entrys_priority() -> None:
+    Disease.objects.filter(code="unknown").update(urgency="routine")
+
+    analysis = finish(_analysis(), ordinary_photo())
+
+    assert _kinds(analysis) == {FlagKind.NOT_DERMOSCOPIC: "routine"}
+    assert analysis.status == "done" and analysis.guidance_code == "unknown"
+    assert list(Analysis.objects.awaiting_review()) == [analysis]
 
 
 def test_a_resolved_flag_leaves_the_review_queue() -> None:
