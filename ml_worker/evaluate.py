@@ -17,6 +17,15 @@ JSON object (the contract other tools rely on). Definitions:
 - skin_false_reject: share of skin rows (8 codes + other) rejected as "not skin".
 - quality_rejected: share of all rows rejected by the quality check;
   quality_rejected_skin: the same among skin rows (8 codes + other).
+- malignant_sensitivity / mel_sensitivity: share of malignant (mel, bcc, scc) / melanoma rows
+  that reach a dermatologist at the model card's operating point: flagged as a suspected
+  malignancy, or not answered with a class (rejected, called unknown, an ordinary photo, an
+  error). benign_review_rate: the same share among benign rows (bkl, df, nv, vasc). None for
+  models without an operating point. The low-confidence flag is not counted (its threshold
+  is a setting, not the model's), so these are the model's own figures.
+- dermoscopic_called_ordinary: share of 8-class rows the photo-type check called an ordinary
+  photo; other_recognised_as_ordinary: the same among `other` rows.
+- `--by COLUMN` adds every figure per value of that column (`by_COLUMN`), e.g. per source.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ml_worker.inference import analyze, get_model
-from ml_worker.inference.labels import CLASSES, MALIGNANT
+from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
 from ml_worker.metrics import (
     auroc,
@@ -44,6 +53,31 @@ from ml_worker.metrics import (
 )
 
 REJECTED = ("rejected_quality", "rejected_not_skin", "error")
+BENIGN = tuple(c for c in CLASSES if GROUPS[c] == "benign")
+
+
+def reaches_dermatologist(r: AnalysisResult) -> bool | None:
+    """At the operating point: flagged as suspected malignancy, or given no class at all.
+    None where the model has no operating point."""
+    if r.status != "ok":
+        return True
+    return None if r.triage is None else r.triage.suspected_malignancy
+
+
+def triage_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[str, Any]:
+    flagged = [reaches_dermatologist(r) for r in results]
+
+    def share(codes: tuple[str, ...]) -> float | None:
+        rows = [f for f, lab in zip(flagged, labels, strict=True) if lab in codes]
+        if not rows or any(f is None for f in rows):
+            return None
+        return round(sum(bool(f) for f in rows) / len(rows), 4)
+
+    return {
+        "malignant_sensitivity": share(MALIGNANT),
+        "mel_sensitivity": share(("mel",)),
+        "benign_review_rate": share(BENIGN),
+    }
 
 
 def read_manifest(path: Path, where: list[str]) -> list[dict[str, str]]:
@@ -191,6 +225,15 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
             for q in r.quality.reasons
         )
     )
+    out.update(triage_metrics(labels, results))
+
+    def ordinary_share(rows: list[int]) -> float | None:
+        if not rows:
+            return None
+        return round(float(np.mean([results[i].status == "not_dermoscopic" for i in rows])), 4)
+
+    out["dermoscopic_called_ordinary"] = ordinary_share(known)
+    out["other_recognised_as_ordinary"] = ordinary_share(other)
     out["status_counts"] = dict(Counter(r.status for r in results))
     total = np.array([r.total_ms for r in results])
     out["p50_ms"] = round(float(np.percentile(total, 50)), 2) if len(total) else None
@@ -199,7 +242,11 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
 
 
 def evaluate(
-    manifest: Path, where: list[str], quality_gate: bool = True, limit: int | None = None
+    manifest: Path,
+    where: list[str],
+    quality_gate: bool = True,
+    limit: int | None = None,
+    by: str | None = None,
 ) -> tuple[list[dict[str, str]], list[AnalysisResult], dict[str, Any]]:
     rows = read_manifest(manifest, where)[:limit]
     model = get_model()
@@ -209,6 +256,22 @@ def evaluate(
         data = (base / r["image"]).read_bytes()
         results.append(analyze(data, model, quality_gate=quality_gate))
     metrics = compute_metrics([r["label"] for r in rows], results)
+    if by is not None:
+        if rows and by not in rows[0]:
+            raise SystemExit(f"--by: {manifest} has no column {by!r}")
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            groups.setdefault(r[by], []).append(i)
+        metrics[f"by_{by}"] = {
+            value: {
+                k: v
+                for k, v in compute_metrics(
+                    [rows[i]["label"] for i in idx], [results[i] for i in idx]
+                ).items()
+                if k != "confusion_matrix"
+            }
+            for value, idx in groups.items()
+        }
     metrics["model_version"] = model.version
     metrics["quality_gate"] = quality_gate
     return rows, results, metrics
@@ -229,17 +292,22 @@ def main(argv: list[str] | None = None) -> int:
         help="measure quality but do not stop on it (to test the skin check alone)",
     )
     p.add_argument("--limit", type=int)
+    p.add_argument("--by", metavar="COLUMN", help="also report every figure per value of COLUMN")
     args = p.parse_args(argv)
     if not args.manifest.is_file():
         print(f"error: no such manifest {args.manifest}", file=sys.stderr)
         return 2
     rows, results, metrics = evaluate(
-        args.manifest, args.where, quality_gate=not args.no_quality_gate, limit=args.limit
+        args.manifest,
+        args.where,
+        quality_gate=not args.no_quality_gate,
+        limit=args.limit,
+        by=args.by,
     )
     if args.report:
         from ml_worker.report import write_report
 
-        write_report(args.report, rows, results, metrics)
+        write_report(args.report, rows, results, metrics, by=args.by)
         print(f"report written to {args.report}", file=sys.stderr)
     summary = {k: v for k, v in metrics.items() if k != "confusion_matrix"}
     print(json.dumps(summary))

@@ -8,14 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from ml_worker.inference.labels import CLASSES
+from ml_worker.evaluate import reaches_dermatologist
+from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
-from ml_worker.metrics import reliability
+from ml_worker.metrics import auroc, reliability
 
 
 def write_report(
-    out: Path, rows: list[dict[str, str]], results: list[AnalysisResult], metrics: dict[str, Any]
+    out: Path,
+    rows: list[dict[str, str]],
+    results: list[AnalysisResult],
+    metrics: dict[str, Any],
+    by: str | None = None,
 ) -> None:
     import matplotlib
 
@@ -139,4 +145,74 @@ def write_report(
         fig.savefig(out / "reliability.png", dpi=110)
         plt.close(fig)
         lines += ["![reliability diagram](reliability.png)", ""]
+    if roc_chart(out / "roc.png", rows, results, by):
+        lines += ["![malignant ROC per group, operating point marked](roc.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
+
+
+def malignant_scores(results: list[AnalysisResult]) -> npt.NDArray[np.float64]:
+    """P(mel + bcc + scc) as the triage sees it: +inf for a photo given no class, which
+    reaches a dermatologist whatever its score."""
+    return np.array(
+        [
+            r.triage.malignant_score
+            if r.triage is not None
+            else (
+                sum(r.classification.probabilities[c] for c in MALIGNANT)
+                if r.classification is not None and r.status == "ok"
+                else np.inf
+            )
+            for r in results
+        ]
+    )
+
+
+def roc_chart(
+    path: Path, rows: list[dict[str, str]], results: list[AnalysisResult], by: str | None
+) -> bool:
+    """The malignant-vs-benign ROC curve of each group (or of all rows), the operating point
+    (where the pipeline's own flag falls) marked on each; False if there is nothing to draw."""
+    import matplotlib.pyplot as plt
+
+    keep = [i for i, row in enumerate(rows) if row["label"] in CLASSES]
+    groups: dict[str, list[int]] = {}
+    for i in keep:
+        groups.setdefault(rows[i][by] if by else "all", []).append(i)
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    drawn = False
+    for n, (name, idx) in enumerate(sorted(groups.items())):
+        labels = np.array([rows[i]["label"] for i in idx])
+        pos = np.isin(labels, MALIGNANT)
+        benign = np.isin(labels, [c for c in CLASSES if GROUPS[c] == "benign"])
+        if not pos.any() or not benign.any():
+            continue
+        sub = [results[i] for i in idx]
+        scores = malignant_scores(sub)
+        cuts = np.unique(np.r_[scores, np.inf])[::-1]
+        tpr = [float(np.mean(scores[pos] >= t)) for t in cuts]
+        fpr = [float(np.mean(scores[benign] >= t)) for t in cuts]
+        auc = auroc(scores[pos | benign], pos[pos | benign])
+        colour = f"C{n}"
+        ax.plot([0.0, *fpr, 1.0], [0.0, *tpr, 1.0], color=colour, label=f"{name} (AUC {auc:.3f})")
+        flags = [f for f in (reaches_dermatologist(r) for r in sub) if f is not None]
+        if len(flags) == len(sub):
+            f = np.array(flags)
+            ax.plot(
+                float(np.mean(f[benign])),
+                float(np.mean(f[pos])),
+                "o",
+                color=colour,
+                markersize=9,
+                markeredgecolor="black",
+            )
+        drawn = True
+    if drawn:
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set_xlabel("benign lesions sent for review (bkl, df, nv, vasc)")
+        ax.set_ylabel("malignant lesions sent for review (mel, bcc, scc)")
+        ax.set_title("Triage ROC; dots: the shipped operating point")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return drawn

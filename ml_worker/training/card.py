@@ -12,6 +12,7 @@ from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR, reset_model_
 from ml_worker.inference.scoring import NearestNeighbourDetector
 from ml_worker.inference.skin import SkinRule
 from ml_worker.report import write_report
+from ml_worker.training.data import REPORT_SPLIT
 from ml_worker.training.manifests import write_manifests
 
 log = logging.getLogger("ml_worker.training")
@@ -22,7 +23,10 @@ EVAL_COMMANDS = {
     "non_skin_upscaled": (
         "python -m ml_worker.evaluate reports/manifests/non_skin_upscaled.csv --no-quality-gate"
     ),
+    "sources": "python -m ml_worker.evaluate reports/manifests/sources.csv --by source",
+    "everyday": "python -m ml_worker.evaluate reports/manifests/everyday.csv",
 }
+BY = {"sources": "source"}
 
 
 def evaluate_and_write_card(
@@ -32,8 +36,9 @@ def evaluate_and_write_card(
     manifests = write_manifests(reports / "manifests")
     results: dict[str, Any] = {}
     for name, path in manifests.items():
-        rows, res, metrics = evaluate(path, [], quality_gate=name != "non_skin_upscaled")
-        write_report(reports / "evaluate" / name, rows, res, metrics)
+        by = BY.get(name)
+        rows, res, metrics = evaluate(path, [], quality_gate=name != "non_skin_upscaled", by=by)
+        write_report(reports / "evaluate" / name, rows, res, metrics, by=by)
         if name == "degraded":
             by_kind: dict[str, dict[str, float]] = {}
             for row, r in zip(rows, res, strict=True):
@@ -98,10 +103,17 @@ def render_markdown(card: dict[str, Any]) -> str:
         f'- Unknown ("none of the 8"): {_detector(thr["unknown"])}, '
         f"unknown above {_fmt(thr['unknown']['score_max'])}"
         + (f": {thr['unknown']['rule']}." if thr["unknown"].get("rule") else "."),
+        *_triage_lines(thr, val),
         "",
         "## Training data and licence",
-        "- HAM10000 (Tschandl et al. 2018), fixed lesion-level split 70/15/15 (train/val/test); "
-        "fit on train, every choice on val, figures below on test.",
+        "- Sources: "
+        + ", ".join(tr.get("sources", ["ham10000"]))
+        + " (train photos per source: "
+        + json.dumps(tr.get("n_train_by_source", {}))
+        + "). HAM10000 (Tschandl et al. 2018) has a fixed lesion-level split 70/15/15; "
+        "derm7pt (Kawahara et al. 2019) 60/20/20 per label; isic2017 (Codella et al. 2018) "
+        "the challenge's train/val. Fit on train, every choice (checkpoint, calibration, every "
+        "threshold) on the val splits of all sources, figures below on test.",
         "- Skin check and unknown detector also use DermNet NZ clinical photos (`skin_other`) and "
         "everyday non-skin photos (`non_skin`), split 50/25/25 by a hash of the file name.",
         f"- **Licence: {card['licence']}**",
@@ -116,14 +128,21 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "| metric | test | target |",
         "|---|---|---|",
-        f"| balanced accuracy (8 classes) | {_fmt(m.get('balanced_accuracy'))} | >= 0.75 |",
-        f"| accuracy | {_fmt(m.get('accuracy'))} | >= 0.85 |",
+        f"| balanced accuracy (8 classes) | {_fmt(m.get('balanced_accuracy'))} | >= 0.60 |",
+        f"| accuracy | {_fmt(m.get('accuracy'))} | |",
         f"| macro F1 | {_fmt(m.get('macro_f1'))} | |",
-        f"| melanoma vs rest AUC | {_fmt(m.get('mel_auc'))} | >= 0.90 |",
-        f"| malignant (mel, bcc, scc) vs rest AUC | {_fmt(m.get('malignant_auc'))} | >= 0.92 |",
+        f"| melanoma vs rest AUC | {_fmt(m.get('mel_auc'))} | >= 0.87 |",
+        f"| malignant (mel, bcc, scc) vs rest AUC | {_fmt(m.get('malignant_auc'))} | >= 0.88 |",
         f"| expected calibration error | {_fmt(m.get('ece'))} | <= 0.05 |",
         f"| unknown AUROC, ham10000 test vs skin_other | {_fmt(m.get('unknown_auroc'))} "
-        "| >= 0.90 |",
+        "| >= 0.95 |",
+        f"| malignant sensitivity at the operating point | "
+        f"{_fmt(m.get('malignant_sensitivity'))} | >= 0.93 |",
+        f"| melanoma sensitivity at the operating point | {_fmt(m.get('mel_sensitivity'))} | |",
+        f"| benign review rate at the operating point | {_fmt(m.get('benign_review_rate'))} "
+        "| <= 0.45 |",
+        f"| skin_other recognised as ordinary photos | "
+        f"{_fmt(m.get('other_recognised_as_ordinary'))} | >= 0.95 |",
         f"| known images called unknown | {_fmt(m.get('unknown_rate_known'))} | |",
         f"| skin_other called unknown | {_fmt(m.get('unknown_rate_other'))} | |",
         f"| skin photos wrongly rejected as not skin | {_fmt(m.get('skin_false_reject'))} "
@@ -139,6 +158,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "Per-class recall: " + json.dumps(m.get("recall")),
         "",
+        *_source_table(t.get("sources", {})),
+        *_everyday_lines(t.get("everyday", {})),
         "Degraded images by kind (flagged / flagged with the right reason): "
         + json.dumps(deg.get("by_degradation")),
         "",
@@ -188,6 +209,91 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+SOURCE_BAR = {
+    "ham10000": {"mel_auc": ">= 0.87", "malignant_auc": ">= 0.88", "balanced_accuracy": ">= 0.60"},
+    "derm7pt": {"mel_auc": ">= 0.85", "malignant_auc": ">= 0.85"},
+    "isic2017": {"mel_auc": ">= 0.78"},
+}
+SOURCE_COLUMNS = (
+    ("mel_auc", "melanoma AUC"),
+    ("malignant_auc", "malignant AUC"),
+    ("balanced_accuracy", "balanced accuracy"),
+    ("malignant_sensitivity", "malignant sensitivity"),
+    ("mel_sensitivity", "melanoma sensitivity"),
+    ("benign_review_rate", "benign review rate"),
+    ("dermoscopic_called_ordinary", "called an ordinary photo"),
+    ("skin_false_reject", "rejected as not skin"),
+    ("quality_rejected", "quality flags"),
+)
+
+
+def _source_table(sources: dict[str, Any]) -> list[str]:
+    """Every figure per dermoscopy source, each cell with its bar where the issue sets one."""
+    by = sources.get("metrics", {}).get("by_source")
+    if not by:
+        return []
+    head = "| source (split) | n | " + " | ".join(name for _, name in SOURCE_COLUMNS) + " |"
+    lines = [
+        "### Per source",
+        f"Command: `{sources.get('command')}`. ham10000 and derm7pt on `test`, isic2017 on `val` "
+        "(it ships no test split; its val also chose the checkpoint, so it flatters).",
+        "",
+        head,
+        "|" + "---|" * (len(SOURCE_COLUMNS) + 2),
+    ]
+    for name, figures in by.items():
+        bar = SOURCE_BAR.get(name, {})
+        cells = [
+            _fmt(figures.get(key)) + (f" ({bar[key]})" if key in bar else "")
+            for key, _ in SOURCE_COLUMNS
+        ]
+        split = REPORT_SPLIT.get(name, "?")
+        lines.append(f"| {name} ({split}) | {figures.get('n')} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _everyday_lines(everyday: dict[str, Any]) -> list[str]:
+    m = everyday.get("metrics")
+    if not m:
+        return []
+    return [
+        f"Full-size everyday photos held out of training (`{everyday.get('command')}`, "
+        f"n = {m.get('n')}: 4 photos, each whole and in 9 crops): rejected by any gate "
+        f"{_fmt(m.get('non_skin_rejected'))}, by the skin check "
+        f"{_fmt(m.get('non_skin_rejected_by_skin_check'))}.",
+        "",
+    ]
+
+
+def _triage_lines(thr: dict[str, Any], val: dict[str, Any]) -> list[str]:
+    """Model 2's photo-type check and operating point, with what they did on val."""
+    lines = []
+    if photo := thr.get("photo_type"):
+        rates = val.get("photo_type", {})
+        lines.append(
+            f"- Photo type: an ordinary camera photo (P >= {_fmt(photo['ordinary_min'])}, "
+            f"{photo.get('rule', '')}) gets no class and goes to a dermatologist. Val: "
+            f"skin_other recognised {_fmt(rates.get('skin_other_recognised_as_ordinary'))}, "
+            "dermoscopy called ordinary "
+            + json.dumps(rates.get("dermoscopic_called_ordinary_by_source"))
+            + "."
+        )
+    if point := thr.get("operating_point"):
+        tri = val.get("triage", {})
+        by = {
+            s: (f.get("malignant_sensitivity"), f.get("benign_review_rate"))
+            for s, f in tri.get("by_source", {}).items()
+        }
+        lines.append(
+            f"- Suspected-malignancy flag: P(mel + bcc + scc) >= {_fmt(point['malignant_min'])} "
+            f"({point.get('rule', '')}). Val, classifier alone: malignant sensitivity "
+            f"{_fmt(tri.get('malignant_sensitivity'))}, benign review rate "
+            f"{_fmt(tri.get('benign_review_rate'))}; per source (sensitivity, benign review "
+            "rate): " + json.dumps(by) + ". `FLAG_MALIGNANT_*` settings override it."
+        )
+    return lines
 
 
 def _recipe(cfg: dict[str, str]) -> str:

@@ -93,17 +93,22 @@ def as_rgb(path: Path) -> U8:
     return read_rgb(path)
 
 
-def crops(rgb: U8, n: int, seed: int, size: tuple[int, int], prep: Preprocessing) -> U8:
-    """The whole photo, then n - 1 random crops (a quarter to all of each side), as inputs."""
+def views(rgb: U8, n: int, seed: int) -> list[U8]:
+    """The whole photo, then n - 1 random crops (a quarter to all of each side)."""
     rng = np.random.default_rng(seed)
     h, w = rgb.shape[:2]
-    out = [model_input(rgb, *size, prep)]
+    out = [rgb]
     for _ in range(n - 1):
         ch = max(16, int(h * rng.uniform(0.25, 1.0)))
         cw = max(16, int(w * rng.uniform(0.25, 1.0)))
         y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        out.append(model_input(np.ascontiguousarray(rgb[y0 : y0 + ch, x0 : x0 + cw]), *size, prep))
-    return np.stack(out)
+        out.append(np.ascontiguousarray(rgb[y0 : y0 + ch, x0 : x0 + cw]))
+    return out
+
+
+def crops(rgb: U8, n: int, seed: int, size: tuple[int, int], prep: Preprocessing) -> U8:
+    """`views` as network inputs."""
+    return np.stack([model_input(v, *size, prep) for v in views(rgb, n, seed)])
 
 
 def everyday_inputs(split: str, per_photo: int, size: tuple[int, int], prep: Preprocessing) -> U8:

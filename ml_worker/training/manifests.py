@@ -8,6 +8,10 @@
   measure the skin check rather than the size check.
 - degraded.csv: every ham10000 test image degraded four ways (strong blur, under- and
   over-exposure, downscaled), with a `degradation` column and the reason we expect.
+- sources.csv: the held-out dermoscopy of every source, with a `source` column: ham10000
+  `test`, derm7pt `test` (its 8-class photos) and isic2017 `val` (it ships no test split).
+- everyday.csv: the full-size everyday test photos (`training.everyday`: a cat, a cup, a
+  rocket launch, a temple), each whole and in 9 random crops, PNG, label `non_skin`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ import numpy as np
 from PIL import Image
 
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
-from ml_worker.training.data import Item, ham_items, non_skin_items, other_items, read_rgb
+from ml_worker.training.data import (
+    REPORT_SPLIT,
+    Item,
+    dermoscopy_items,
+    ham_items,
+    non_skin_items,
+    other_items,
+    read_rgb,
+)
+from ml_worker.training.everyday import everyday_photos, views
+
+EVERYDAY_VIEWS = 10
 
 DEGRADATIONS = {
     "blur": "blurry",
@@ -78,6 +93,27 @@ def write_manifests(out: Path, limit: int | None = None) -> dict[str, Path]:
             dst = up_dir / f"{i:05d}.png"
             Image.fromarray(img).save(dst)
             w.writerow([_rel(dst, out), "non_skin", it.path.parent.name])
+
+    paths["sources"] = out / "sources.csv"
+    held_out = [it for it in dermoscopy_items() if it.split == REPORT_SPLIT[it.source]]
+    with open(paths["sources"], "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "label", "source"])
+        for source in REPORT_SPLIT:
+            rows_of = [it for it in held_out if it.source == source][:limit]
+            w.writerows([_rel(it.path, out), it.label, it.source] for it in rows_of)
+
+    ev_dir = out / "everyday"
+    ev_dir.mkdir(exist_ok=True)
+    paths["everyday"] = out / "everyday.csv"
+    with open(paths["everyday"], "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "label", "photo", "view"])
+        for i, photo in enumerate(everyday_photos("test")):
+            for j, view in enumerate(views(read_rgb(photo.path), EVERYDAY_VIEWS, seed=i)):
+                dst = ev_dir / f"{i:02d}_{j:02d}.png"
+                Image.fromarray(view).save(dst)
+                w.writerow([_rel(dst, out), "non_skin", photo.name, "whole" if j == 0 else "crop"])
 
     deg_dir = out / "degraded"
     deg_dir.mkdir(exist_ok=True)
