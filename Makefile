@@ -60,9 +60,15 @@ lint: dev-venv
 train: dev-venv
 	$(PY) -m ml_worker.training
 
+# Every held-out figure of the shipped model: per source (ham10000 and derm7pt test, isic2017
+# val) with the triage ROC per source (reports/evaluate/sources/roc.png), then ham10000 test
+# with skin_other and non_skin, and the full-size everyday photos.
 evaluate: dev-venv
-	$(PY) -m ml_worker.evaluate $${SKIN_DATA_DIR:-../shared/data}/ham10000/labels.csv \
-		--where split=test --report reports/evaluate
+	$(PY) -m ml_worker.training.manifests --out reports/manifests
+	$(PY) -m ml_worker.evaluate reports/manifests/sources.csv --by source \
+		--report reports/evaluate/sources
+	$(PY) -m ml_worker.evaluate reports/manifests/test_all.csv --report reports/evaluate/test_all
+	$(PY) -m ml_worker.evaluate reports/manifests/everyday.csv --report reports/evaluate/everyday
 
 # The inference pipeline alone, then end to end through Redis, one worker and PostgreSQL
 # (BENCH_DATABASE_URL and BENCH_BROKER_URL; see diagnosis/bench_e2e.py for the defaults).

@@ -1,4 +1,12 @@
-"""`python -m ml_worker.training`: train, export to TFLite, fit the gates, write the model card."""
+"""`python -m ml_worker.training`: train, export to TFLite, fit the gates, write the model card.
+
+The defaults are model 2's recipe (`make train`): every dermoscopy source, squash framing,
+batches balanced over sources and classes, `augment.robust_augment`, the whole network from
+ImageNet for 14 epochs of a cosine schedule at 2e-4 with a weight EMA, the checkpoint chosen
+on every source's val. 1.0.x's recipe: `--sources ham10000 --framing crop
+--no-balanced-sampling --no-robust-augment --unfreeze-from-block 4 --finetune-epochs 7
+--finetune-lr 1e-4 --extra-epochs 5 --ema-momentum 0` (EMA off).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+from ml_worker.training.data import DERMOSCOPY_SOURCES
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -43,22 +52,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--version", help="the version --stage thresholds/unknown/skin writes into the card"
     )
-    p.add_argument("--finetune-epochs", type=int, default=7)
+    p.add_argument("--finetune-epochs", type=int, default=14)
     p.add_argument(
         "--schedule-epochs",
         type=int,
         default=None,
         help="length of the cosine schedule (default: --finetune-epochs); longer cuts it short",
     )
-    p.add_argument("--finetune-lr", type=float, default=1e-4)
+    p.add_argument("--finetune-lr", type=float, default=2e-4)
     p.add_argument(
         "--extra-epochs",
         type=int,
-        default=5,
+        default=0,
         help="then a warm restart at half the learning rate for this many epochs",
     )
     p.add_argument("--resume", action="store_true", help="continue from --out's weights")
-    p.add_argument("--unfreeze-from-block", type=int, default=4)
+    p.add_argument("--unfreeze-from-block", type=int, default=1)
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--strong-augment", action="store_true", help="add free rotation and cutout")
     p.add_argument(
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--ema-momentum",
         type=float,
-        default=None,
+        default=0.998,
         help="keep an exponential moving average of the weights and select on it",
     )
     p.add_argument(
@@ -90,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--sources",
         type=lambda text: tuple(c for c in text.split(",") if c),
-        default=("ham10000",),
+        default=DERMOSCOPY_SOURCES,
         metavar="NAME,NAME",
         help="dermoscopy sources to train on, each its own train split (ham10000,derm7pt,isic2017)",
     )
@@ -103,22 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--framing",
         choices=["crop", "squash"],
-        default="crop",
+        default="squash",
         help="crop: centre-crop every photo to 4:3; squash: resize photos narrower than 4:3 whole",
     )
     p.add_argument(
         "--balanced-sampling",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="draw batches balanced over sources and classes instead of weighting the loss",
     )
     p.add_argument(
         "--robust-augment",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="rotation, framing, resolution, gamma and wider colour jitter (augment.py)",
     )
-    p.add_argument("--max-minutes", type=float, default=55.0)
+    p.add_argument("--max-minutes", type=float, default=75.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
     args = p.parse_args(argv)
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             label_smoothing=args.label_smoothing,
             strong_augment=args.strong_augment,
             cutmix=args.cutmix,
-            ema_momentum=args.ema_momentum,
+            ema_momentum=args.ema_momentum or None,  # 0 turns the EMA off
             max_minutes=args.max_minutes,
             limit=args.limit,
             resume=args.resume,

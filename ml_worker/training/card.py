@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ BY = {"sources": "source"}
 
 
 def evaluate_and_write_card(
-    reports: Path = Path("reports"), model_dir: Path = DEFAULT_MODEL_DIR
+    reports: Path = Path("reports"),
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    docs: Path | None = Path("docs"),
 ) -> dict[str, Any]:
     reset_model_cache()
     manifests = write_manifests(reports / "manifests")
@@ -63,6 +66,10 @@ def evaluate_and_write_card(
     card_path = model_dir / CARD_NAME
     card = json.loads(card_path.read_text())
     card["test"] = results
+    roc = reports / "evaluate" / "sources" / "roc.png"
+    if docs is not None and roc.is_file():
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(roc, docs / "model-roc.png")  # the README shows it
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     (model_dir / "MODEL_CARD.md").write_text(render_markdown(card))
     return card
@@ -302,7 +309,9 @@ def _recipe(cfg: dict[str, str]) -> str:
         f"from block {cfg.get('unfreeze_from_block', '?')}, peak learning rate "
         f"{cfg.get('finetune_lr', '?')}, label smoothing {cfg.get('label_smoothing', '0.0')}, "
         f"rotation + cutout {cfg.get('strong_augment', 'False')}, weight EMA momentum "
-        f"{cfg.get('ema_momentum', 'None')}"
+        f"{cfg.get('ema_momentum', 'None')}, sources {cfg.get('sources', 'ham10000')}, framing "
+        f"{cfg.get('framing', 'crop')}, balanced batches {cfg.get('balanced_sampling', 'False')}, "
+        f"robust augmentation {cfg.get('robust_augment', 'False')}"
     )
 
 
