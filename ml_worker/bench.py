@@ -49,7 +49,6 @@ def _pct(xs: list[float]) -> dict[str, float]:
 
 def pipeline_part(runs: int) -> dict[str, Any]:
     from ml_worker.inference import analyze, get_model
-    from ml_worker.inference.preprocess import model_input
 
     t = time.perf_counter()
     model = get_model()
@@ -77,7 +76,7 @@ def pipeline_part(runs: int) -> dict[str, Any]:
             "stages": {k: _pct(v) for k, v in stages.items()},
         }
     # The network alone, one forward pass (the classifier figure of the issue).
-    x = model_input(np.zeros((450, 600, 3), np.uint8) + 128, *model.input_size)
+    x = model.input_for(np.zeros((450, 600, 3), np.uint8) + 128)
     times = []
     for i in range(runs + 10):
         t = time.perf_counter()
