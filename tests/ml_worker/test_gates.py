@@ -11,7 +11,7 @@ import pytest
 
 from ml_worker.inference import analyze
 from ml_worker.inference.model import LoadedModel
-from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, model_input
+from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from ml_worker.inference.quality import assess
 from ml_worker.inference.skin import SkinRule
 from ml_worker.training.manifests import degrade
@@ -23,7 +23,7 @@ def test_a_good_dermoscopy_photo_passes_quality(
     data_dir: Path, model: LoadedModel, code: str
 ) -> None:
     rgb = read_rgb(data_dir, HAM_IMAGES[code])
-    q = assess(model_input(rgb, *model.input_size), rgb.shape[1], rgb.shape[0], model.heads.quality)
+    q = assess(model.input_for(rgb), rgb.shape[1], rgb.shape[0], model.heads.quality)
     assert q.ok, q.reasons
 
 
