@@ -12,6 +12,7 @@ import shutil
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ from ml_worker.training import fit_triage as ft
 from ml_worker.training.data import (
     Item,
     dermoscopy_items,
-    ham_items,
     label_ids,
     load_inputs,
     non_skin_items,
@@ -94,11 +94,26 @@ def _subset(items: list[Item], split: str, limit: int | None) -> list[Item]:
 
 
 def _by_source(items: list[Item], split: str, limit: int | None) -> list[Item]:
-    """The split's items of every source (with `limit`, the first `limit` of each)."""
+    """The split's items of every source; with `limit` (smoke runs), `limit` of each taken
+    a class at a time, so every class the source has is there (the label files are sorted
+    by class, and the operating point needs malignant lesions)."""
     out: list[Item] = []
     for source in dict.fromkeys(it.source for it in items):
-        out += _subset([it for it in items if it.source == source], split, limit)
+        mine = _subset([it for it in items if it.source == source], split, None)
+        if limit:
+            by_label: dict[str, list[Item]] = {}
+            for it in mine:
+                by_label.setdefault(it.label, []).append(it)
+            rounds = zip_longest(*by_label.values())
+            mine = [it for row in rounds for it in row if it is not None][:limit]
+        out += mine
     return out
+
+
+def _dermoscopy_of(model: LoadedModel) -> list[Item]:
+    """The dermoscopy items of the sources a shipped model was trained on."""
+    sources = model.card.get("training", {}).get("sources", ["ham10000"])
+    return [it for it in dermoscopy_items() if it.source in sources]
 
 
 EVERYDAY_VIEWS = {"train": 40, "val": 10}  # whole photo + random crops, per photo
@@ -342,20 +357,26 @@ def refit_unknown(
     to apply a new decision rule or detector without retraining.
     """
     model = load_model(model_dir)
-    ham = ham_items()
-    va = _subset(ham, "val", limit)
-    x_va, y_va = load_inputs(va, model.input_size), label_ids(va)
-    x_oth = load_inputs(_subset(other_items(), "val", limit), model.input_size)
+    derm, prep = _dermoscopy_of(model), model.preprocessing
+    va = _by_source(derm, "val", limit)
+    x_va, y_va = load_inputs(va, model.input_size, prep=prep), label_ids(va)
+    x_oth = load_inputs(_subset(other_items(), "val", limit), model.input_size, prep=prep)
     f_va, f_oth = _served_features(model, x_va), _served_features(model, x_oth)
     card = model.card
     before = dict(card["thresholds"]["unknown"])
     unknown = model.heads.unknown
     if detector:
-        tr = _subset(ham, "train", limit)
-        f_tr, y_tr = _served_features(model, load_inputs(tr, model.input_size)), label_ids(tr)
+        tr = _by_source(derm, "train", limit)
+        x_tr = load_inputs(tr, model.input_size, prep=prep)
+        f_tr, y_tr = _served_features(model, x_tr), label_ids(tr)
         choice = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth)
         unknown = choice.detector
-        _save_heads(model_dir / card["files"]["heads"], model.heads.skin_model, unknown)
+        _save_heads(
+            model_dir / card["files"]["heads"],
+            model.heads.skin_model,
+            unknown,
+            model.heads.photo_type_model,
+        )
         card["thresholds"]["unknown"] = dict(choice.params)
         card["validation"].update(
             unknown_auroc_vs_skin_other=choice.val_auroc, unknown_trials=choice.trials
@@ -388,12 +409,16 @@ def refit_skin(
     h = model.heads
 
     def scored(items: list[Item]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        x = load_inputs(items, model.input_size)
+        x = load_inputs(items, model.input_size, prep=model.preprocessing)
         return h.skin_model.prob(_served_features(model, x)), fh.colour_ratios(x)
 
     ham_va, oth_va, ns_va = (
-        scored(_subset(items, "val", limit))
-        for items in (ham_items(), other_items(), non_skin_items())
+        scored(items)
+        for items in (
+            _by_source(_dermoscopy_of(model), "val", limit),
+            _subset(other_items(), "val", limit),
+            _subset(non_skin_items(), "val", limit),
+        )
     )
     skin_va = (np.concatenate([ham_va[0], oth_va[0]]), np.concatenate([ham_va[1], oth_va[1]]))
     card = model.card

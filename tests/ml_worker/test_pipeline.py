@@ -12,7 +12,7 @@ from ml_worker.inference import ModelUnavailableError, analyze, get_model, load_
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.model import CARD_NAME, LoadedModel, model_dir
 from ml_worker.inference.scoring import calibrated_probabilities, softmax
-from tests.ml_worker.conftest import HAM_IMAGES, read_bytes
+from tests.ml_worker.conftest import HAM_IMAGES, OTHER_IMAGE, read_bytes
 
 
 def test_a_result_has_every_stage_and_serialises_to_json(
@@ -25,6 +25,7 @@ def test_a_result_has_every_stage_and_serialises_to_json(
         "quality",
         "network",
         "skin",
+        "photo_type",
         "classify",
         "unknown",
     ]
@@ -32,6 +33,8 @@ def test_a_result_has_every_stage_and_serialises_to_json(
     assert r.model_version == json.loads((model_dir() / CARD_NAME).read_text())["version"]
     d = json.loads(json.dumps(r.to_dict()))
     assert d["classification"]["predicted"] in CLASSES
+    assert d["photo_type"]["dermoscopic"] is True
+    assert d["triage"]["threshold"] == model.card["thresholds"]["operating_point"]["malignant_min"]
 
 
 def test_probabilities_are_calibrated_and_consistent(data_dir: Path, model: LoadedModel) -> None:
@@ -120,3 +123,51 @@ def test_a_card_from_before_the_colour_veto_rule_loads_with_the_old_rule(tmp_pat
     card["thresholds"]["skin"].pop("colour_veto_below", None)
     _copy_model(card, tmp_path)
     assert load_model(tmp_path).heads.skin_rule.colour_veto_below is None
+
+
+def test_an_ordinary_camera_photo_gets_no_class(data_dir: Path, model: LoadedModel) -> None:
+    # A DermNet clinical photo of acne: skin, but not dermoscopy.
+    r = analyze(read_bytes(data_dir, OTHER_IMAGE), model)
+
+    assert r.status == "not_dermoscopic"
+    assert r.classification is None and r.triage is None
+    assert r.photo_type is not None and not r.photo_type.dermoscopic
+    assert "dermatoscope" in r.messages[0]
+
+
+def test_the_triage_flag_is_the_cards_operating_point(data_dir: Path, model: LoadedModel) -> None:
+    r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
+    assert r.triage is not None and r.classification is not None
+
+    p_malignant = sum(r.classification.probabilities[c] for c in ("mel", "bcc", "scc"))
+    assert r.triage.malignant_score == pytest.approx(p_malignant, abs=1e-3)
+    assert r.triage.suspected_malignancy == (r.triage.malignant_score >= r.triage.threshold)
+
+
+def test_a_card_from_before_model_2_has_no_photo_type_or_triage_stage(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    card = json.loads((model_dir() / CARD_NAME).read_text())
+    for key in ("photo_type", "operating_point"):
+        card["thresholds"].pop(key)
+    card["input"].pop("framing")
+    _copy_model(card, tmp_path)
+    old = load_model(tmp_path)
+
+    r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), old)
+
+    assert "photo_type" not in [s.name for s in r.stages]
+    assert r.triage is None and r.photo_type is None
+    assert old.preprocessing.framing == "crop"
+
+
+def test_a_heads_file_without_the_photo_type_arrays_is_a_clear_error(tmp_path: Path) -> None:
+    card = json.loads((model_dir() / CARD_NAME).read_text())
+    _copy_model(card, tmp_path)
+    heads = tmp_path / card["files"]["heads"]
+    with np.load(heads) as z:
+        kept = {k: z[k] for k in z.files if not k.startswith("phototype_")}
+    np.savez(heads, **kept)
+
+    with pytest.raises(ModelUnavailableError, match="phototype_"):
+        load_model(tmp_path)

@@ -145,13 +145,16 @@ def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_de
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("regularised", [False, True], ids=["plain", "ema-smoothing-cutout-cutmix"])
+@pytest.mark.parametrize(
+    "regularised", [False, True], ids=["plain", "model2-sources-ema-smoothing-cutout-cutmix"]
+)
 def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
     from ml_worker.training.export import export_all, refit_skin, refit_unknown
     from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, UNKNOWN_RULE
+    from ml_worker.training.data import DERMOSCOPY_SOURCES
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
@@ -168,9 +171,16 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
             cutmix=0.5 if regularised else 0.0,
             # The regularised run also trains at another input size, which must reach the card.
             input_size=(96, 128) if regularised else (INPUT_HEIGHT, INPUT_WIDTH),
+            # ... and with model 2's recipe: every source, squash framing, balanced batches.
+            sources=DERMOSCOPY_SOURCES if regularised else ("ham10000",),
+            framing="squash" if regularised else "crop",
+            balanced_sampling=regularised,
+            robust_augment=regularised,
         )
     )
     assert summary["n_train"] == 12 and len(summary["stage2"]) == 1
+    if regularised:
+        assert set(summary["stage2"][0]["val_by_source"]) <= set(DERMOSCOPY_SOURCES)
     assert (tmp_path / "run" / "classifier.weights.h5").is_file()
     card = export_all(tmp_path / "run", limit=12, model_dir=tmp_path / "model")
     assert (
@@ -183,6 +193,11 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     assert f"resize to {size[1]}x{size[0]}" in card["input"]["preprocessing"]
     result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
+    assert model.preprocessing.framing == ("squash" if regularised else "crop")
+    point = card["thresholds"]["operating_point"]
+    assert 0.0 <= point["malignant_min"] <= 1.0 and point["target_sensitivity"] == 0.95
+    assert model.heads.photo_type_rule is not None and model.heads.operating_point is not None
+    assert set(card["validation"]["by_source"]) == set(summary["sources"])
 
     # A new threshold rule reaches a shipped model without its training weights.
     old = json.loads(json.dumps(card))
