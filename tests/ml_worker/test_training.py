@@ -152,9 +152,9 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     tmp_path: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
+    from ml_worker.training.data import DERMOSCOPY_SOURCES
     from ml_worker.training.export import export_all, refit_skin, refit_unknown
     from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, UNKNOWN_RULE
-    from ml_worker.training.data import DERMOSCOPY_SOURCES
     from ml_worker.training.train import TrainConfig, train
     from tests.ml_worker.conftest import DATA, HAM_IMAGES
 
