@@ -1,4 +1,11 @@
-"""`python manage.py analyze PATH [--json]`: the worker's pipeline, synchronously, on a file."""
+"""`python manage.py analyze PATH [--json]`: the worker's pipeline, synchronously, on a file.
+
+The file goes through the upload's own sanitising first (diagnosis.imaging.prepare_upload:
+orientation applied, metadata dropped, the longest side capped, re-encoded as JPEG), and the
+pipeline runs on that copy, as the worker does on the stored photo. So the command prints the
+numbers the site shows for the same file; run on the raw bytes it would differ slightly
+(the re-encoding moves pixels), and the stored copy is the one a dermatologist sees.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ml_worker.inference import AnalysisResult, ModelUnavailableError, analyze, get_model
+from diagnosis.imaging import prepare_upload
+from ml_worker.inference import (
+    AnalysisResult,
+    ImageDecodeError,
+    ModelUnavailableError,
+    analyze,
+    get_model,
+)
 
 
 class Command(BaseCommand):
-    help = "Run the skin-analysis pipeline on an image file and print the result."
+    help = (
+        "Run the skin-analysis pipeline on an image file, sanitised as an upload is, and print "
+        "the result."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="A JPEG, PNG or WebP file.")
@@ -24,7 +41,11 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
         try:
-            result = analyze(data, get_model())
+            stored = prepare_upload(data).jpeg
+        except ImageDecodeError as exc:  # the upload would have been refused the same way
+            raise CommandError(f"{exc.code}: {exc}") from exc
+        try:
+            result = analyze(stored, get_model())
         except ModelUnavailableError as exc:
             raise CommandError(str(exc)) from exc
         if json:
