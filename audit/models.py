@@ -117,6 +117,7 @@ class TimelineKind(models.TextChoices):
     CLAIM_EXPIRED = "claim_expired", "Claim expired"
     REASSIGNED = "reassigned", "Reassigned"
     REVIEWED = "reviewed", "Reviewed by a dermatologist"
+    SELF_CARE_OVERRIDE = "self_care_override", "Self-care despite the diagnosis (override)"
     MESSAGE_SENT = "message_sent", "Message sent"
     RETAKE_REQUESTED = "retake_requested", "New photo requested"
     REOPENED = "reopened", "Reopened"

@@ -16,10 +16,10 @@ Public interface, for every app:
         -> TimelineEvent
         Something happened to a case. `kind` is a TimelineKind value: opened, image_uploaded,
         analysis_finished, analysis_rejected, analysis_failed, flagged, claimed, released,
-        claim_expired, reassigned, reviewed, message_sent, retake_requested, reopened,
-        escalated, closed. `actor` None means the system (the worker, the sweeper). Call it in
-        the same transaction as the change it describes. `message` is shown on the timeline
-        (to the patient too when `patient_visible`).
+        claim_expired, reassigned, reviewed, self_care_override, message_sent,
+        retake_requested, reopened, escalated, closed. `actor` None means the system (the
+        worker, the sweeper). Call it in the same transaction as the change it describes.
+        `message` is shown on the timeline (to the patient too when `patient_visible`).
 
 Request glue, in audit.mixins:
 

@@ -33,7 +33,7 @@ class ReviewAdmin(_ReadOnlyAdmin):
                     "diagnosis_text", "model_code", "agrees_with_model", "is_second_opinion",
                     "signed_off_at")
     list_filter = ("outcome", "verdict", "agrees_with_model", "is_second_opinion",
-                   "recommendation", "model_code", "diagnosis")
+                   "recommendation", "self_care_override", "model_code", "diagnosis")
     search_fields = ("=id", "=case__id", "=analysis__id", "reviewer__username")
     date_hierarchy = "signed_off_at"
     list_select_related = ("reviewer", "diagnosis")

@@ -8,8 +8,8 @@ from django import forms
 
 from diagnosis.forms import _ServiceErrorsMixin
 from diagnosis.models import BodySite, FlagKind, Recommendation, Verdict
+from diagnosis.review_conclusion import MAX_FOLLOW_UP_DAYS, Conclusion
 from diagnosis.review_queue import QueueFilters
-from diagnosis.review_services import MAX_FOLLOW_UP_DAYS, Conclusion
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from ml_worker.inference.labels import CLASS_NAMES, CLASSES
 
@@ -84,13 +84,28 @@ class ReviewForm(_ServiceErrorsMixin):
     diagnosis_text = forms.CharField(
         max_length=200, required=False, label="Or a diagnosis not in the knowledge base"
     )
-    recommendation = forms.ChoiceField(choices=Recommendation.choices, label="Recommendation")
+    # No default: a recommendation is a decision, not something to leave as it came.
+    recommendation = forms.ChoiceField(
+        choices=[("", "— choose —"), *Recommendation.choices], label="Recommendation",
+        error_messages={"required": "Choose a recommendation."},
+    )
     follow_up_days = forms.IntegerField(
         min_value=1, max_value=MAX_FOLLOW_UP_DAYS, required=False,
         label="Within how many days (for 'see a doctor')",
     )
+    self_care_override = forms.BooleanField(
+        required=False,
+        label="Self-care is right although the diagnosis is malignant or pre-malignant",
+        help_text="Only with self-care for melanoma, basal or squamous cell carcinoma or "
+        "actinic keratosis: without it that sign-off is refused.",
+    )
+    override_reason = forms.CharField(
+        max_length=2000, required=False, label="Why (required with the override)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     message_to_patient = forms.CharField(
         max_length=4000, required=False, label="Message to the patient",
+        help_text="Required with an urgent conclusion: what to do, and how soon.",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     internal_note = forms.CharField(
@@ -104,6 +119,7 @@ class ReviewForm(_ServiceErrorsMixin):
             verdict=d["verdict"], recommendation=d["recommendation"], diagnosis=d["diagnosis"],
             diagnosis_text=d["diagnosis_text"], follow_up_days=d["follow_up_days"],
             message_to_patient=d["message_to_patient"], internal_note=d["internal_note"],
+            self_care_override=d["self_care_override"], override_reason=d["override_reason"],
         )
 
 

@@ -71,6 +71,15 @@ class Review(models.Model):
         null=True, blank=True, help_text="With 'see a doctor within N days': N."
     )
     message_to_patient = models.TextField(blank=True, max_length=4000)
+    # Self-care for a malignant or pre-malignant diagnosis is refused unless the dermatologist
+    # says, in so many words, that it is meant (review_conclusion.check_conclusion).
+    self_care_override = models.BooleanField(
+        default=False,
+        help_text="Self-care confirmed although the diagnosis is malignant or pre-malignant.",
+    )
+    override_reason = models.TextField(
+        blank=True, max_length=2000, help_text="Why self-care is right despite the diagnosis.",
+    )
     internal_note = models.TextField(
         blank=True, max_length=4000,
         help_text="For colleagues only (e.g. why it was escalated); never shown to the patient.",
@@ -107,6 +116,11 @@ class Review(models.Model):
                             follow_up_days__isnull=False, follow_up_days__gte=1)
                 | (~Q(recommendation=Recommendation.SEE_DOCTOR) & Q(follow_up_days__isnull=True)),
                 name="diagnosis_review_follow_up_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(self_care_override=False)
+                | (Q(recommendation=Recommendation.SELF_CARE) & ~Q(override_reason="")),
+                name="diagnosis_review_override_has_reason",
             ),
             # One conclusion per analysis, whoever races to sign it.
             models.UniqueConstraint(

@@ -19,10 +19,10 @@ from diagnosis.models import (
     Recommendation,
     Verdict,
 )
+from diagnosis.review_conclusion import MAX_FOLLOW_UP_DAYS, Conclusion
 from diagnosis.review_forms import CLAIM_CHOICES, PREDICTED_CHOICES
 from diagnosis.review_models import Annotation, Review
 from diagnosis.review_queue import QueueFilters
-from diagnosis.review_services import MAX_FOLLOW_UP_DAYS, Conclusion
 from diagnosis.serializers import FlagOutputSerializer, PredictionSerializer
 from knowledge.models import Disease, Urgency
 from patients.models import User
@@ -135,15 +135,30 @@ class ReviewInputSerializer(serializers.Serializer):
     )
     diagnosis_text = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                            default="")
-    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    recommendation = serializers.ChoiceField(
+        choices=Recommendation.choices,
+        help_text="Required, no default. self_care for a malignant or pre-malignant diagnosis "
+        "needs self_care_override with an override_reason.",
+    )
     follow_up_days = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_FOLLOW_UP_DAYS,
         help_text="Required with see_doctor_within_days.",
     )
-    message_to_patient = serializers.CharField(max_length=4000, required=False,
-                                               allow_blank=True, default="")
+    message_to_patient = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default="",
+        help_text="Required with an urgent conclusion (urgent_referral, or a diagnosis whose "
+        "knowledge-base urgency is urgent).",
+    )
     internal_note = serializers.CharField(max_length=4000, required=False, allow_blank=True,
                                           default="")
+    self_care_override = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Confirms self_care for a malignant or pre-malignant diagnosis.",
+    )
+    override_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text="Why self-care is right; required with self_care_override.",
+    )
 
     def conclusion(self) -> Conclusion:
         d = self.validated_data
@@ -151,7 +166,8 @@ class ReviewInputSerializer(serializers.Serializer):
             verdict=d["verdict"], recommendation=d["recommendation"],
             diagnosis=d.get("diagnosis"), diagnosis_text=d["diagnosis_text"],
             follow_up_days=d.get("follow_up_days"), message_to_patient=d["message_to_patient"],
-            internal_note=d["internal_note"],
+            internal_note=d["internal_note"], self_care_override=d["self_care_override"],
+            override_reason=d["override_reason"],
         )
 
 
@@ -176,7 +192,8 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
         fields = (
             "id", "analysis", "case", "reviewer", "outcome", "is_second_opinion", "verdict",
             "diagnosis", "diagnosis_text", "diagnosis_label", "recommendation",
-            "follow_up_days", "message_to_patient", "internal_note", "model_code",
+            "follow_up_days", "message_to_patient", "internal_note", "self_care_override",
+            "override_reason", "model_code",
             "model_confidence", "model_version", "agrees_with_model", "manifest_label",
             "signed_off_at",
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,25 +26,21 @@ from audit.services import record_event
 from diagnosis.flags import most_urgent
 from diagnosis.models import (
     Analysis,
-    AnalysisStatus,
     Annotation,
     Case,
     CaseStatus,
     Flag,
     FlagKind,
     LesionImage,
-    Recommendation,
     Review,
     ReviewOutcome,
-    Verdict,
 )
-from knowledge.models import UNKNOWN_CODE, Disease, Urgency
+from diagnosis.review_conclusion import Conclusion, check_conclusion, group_label
+from knowledge.models import Urgency
 from patients.models import Role, User
 from patients.permissions import has_role
 
 logger = logging.getLogger(__name__)
-
-MAX_FOLLOW_UP_DAYS = 365
 
 
 class ReviewConflict(Exception):
@@ -254,46 +249,6 @@ def _status_after_decision(analysis: Analysis, default: CaseStatus) -> CaseStatu
 # --- Decisions ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Conclusion:
-    verdict: str
-    recommendation: str
-    diagnosis: Disease | None = None
-    diagnosis_text: str = ""
-    follow_up_days: int | None = None
-    message_to_patient: str = ""
-    internal_note: str = ""
-
-
-def _check_conclusion(analysis: Analysis, c: Conclusion) -> tuple[Disease | None, str, int | None]:
-    errors: dict[str, list[str]] = {}
-    diagnosis, text = c.diagnosis, c.diagnosis_text.strip()
-    if c.verdict == Verdict.AGREE:
-        code = analysis.guidance_code
-        if analysis.status != AnalysisStatus.DONE or code in ("", UNKNOWN_CODE):
-            errors["verdict"] = ["The model named no lesion type to agree with; correct it."]
-        else:
-            diagnosis, text = Disease.objects.filter(code=code).first(), ""
-            if diagnosis is None:
-                errors["verdict"] = [f"The knowledge base has no entry {code!r}."]
-    elif c.verdict == Verdict.CORRECT:
-        if diagnosis is None and not text:
-            errors["diagnosis"] = ["Choose a diagnosis or type one."]
-    else:
-        errors["verdict"] = ["Agree with the model or correct it."]
-    if c.recommendation not in Recommendation.values:
-        errors["recommendation"] = ["Choose a recommendation."]
-    days = c.follow_up_days
-    if c.recommendation == Recommendation.SEE_DOCTOR:
-        if days is None or not 1 <= days <= MAX_FOLLOW_UP_DAYS:
-            errors["follow_up_days"] = [f"Give a number of days from 1 to {MAX_FOLLOW_UP_DAYS}."]
-    else:
-        days = None
-    if errors:
-        raise ValidationError(errors)
-    return diagnosis, text, days
-
-
 def _review_row(
     analysis: Analysis, reviewer: User, outcome: ReviewOutcome, now: dt.datetime, **fields: Any
 ) -> Review:
@@ -312,9 +267,15 @@ def review_sign_off(
 
     Needs the reviewer's live claim, which it ends. The patient gets an email that says only
     that the case was reviewed, with a link: no health data travels by email.
+
+    Refused (ValidationError, keyed by field): an incomplete conclusion; self-care for a
+    malignant or pre-malignant diagnosis without the override and its reason (an override
+    is put on the case's timeline, for clinicians); an urgent conclusion without a message
+    to the patient.
     """
     _require_dermatologist(reviewer)
-    diagnosis, text, days = _check_conclusion(analysis, conclusion)
+    checked = check_conclusion(analysis, conclusion)
+    diagnosis = checked.diagnosis
     now = now or timezone.now()
     code = diagnosis.code if diagnosis else ""
     case = analysis.image.case
@@ -323,9 +284,13 @@ def review_sign_off(
             _take_claim_back(analysis, reviewer, now)
             review = _review_row(
                 analysis, reviewer, ReviewOutcome.SIGNED_OFF, now,
-                verdict=conclusion.verdict, diagnosis=diagnosis, diagnosis_text=text,
-                recommendation=conclusion.recommendation, follow_up_days=days,
-                message_to_patient=conclusion.message_to_patient.strip(),
+                verdict=conclusion.verdict, diagnosis=diagnosis,
+                diagnosis_text=checked.diagnosis_text,
+                recommendation=conclusion.recommendation,
+                follow_up_days=checked.follow_up_days,
+                message_to_patient=checked.message_to_patient,
+                self_care_override=checked.self_care_override,
+                override_reason=checked.override_reason,
                 internal_note=conclusion.internal_note.strip(),
                 agrees_with_model=bool(code) and code == analysis.guidance_code,
             )
@@ -336,6 +301,13 @@ def review_sign_off(
                          message="A dermatologist reviewed your case.",
                          data={"analysis": analysis.pk, "review": review.pk,
                                "second_opinion": review.is_second_opinion})
+            if review.self_care_override and diagnosis is not None:
+                record_event(
+                    case, "self_care_override", actor=reviewer,
+                    message=f"Self-care although the diagnosis is {diagnosis.name} "
+                    f"({group_label(diagnosis)}). Reason: {review.override_reason}",
+                    data={"review": review.pk, "diagnosis": diagnosis.code},
+                )
             if review.message_to_patient:
                 record_event(case, "message_sent", actor=reviewer, patient_visible=True,
                              message=review.message_to_patient, data={"review": review.pk})

@@ -21,7 +21,8 @@ Review page (`diagnosis:review_detail`, /review/analyses/<id>/):
   as two of them share field names:
   form#review-form: radios name=review-verdict (value agree|correct; ids
   id_review-verdict_0/1), select name=review-diagnosis (knowledge-base code),
-  review-diagnosis_text, select name=review-recommendation, review-follow_up_days,
+  review-diagnosis_text, select name=review-recommendation (no default),
+  review-follow_up_days, checkbox review-self_care_override, review-override_reason,
   review-message_to_patient, review-internal_note; button#sign-off-button
   form#escalate-form (escalate-internal_note, #escalate-button); form#retake-form
   (retake-message_to_patient, #retake-button)

@@ -47,7 +47,9 @@ def reviewed(
         conclusion=Conclusion(
             verdict=Verdict.CORRECT if code != model else Verdict.AGREE,
             diagnosis=Disease.objects.get(code=code) if code else None, diagnosis_text=text,
-            recommendation=Recommendation.SELF_CARE,
+            # A melanoma needs more than self-care and a message (review_conclusion).
+            recommendation=Recommendation.SEE_DOCTOR, follow_up_days=14,
+            message_to_patient="Please see us within two weeks.",
         ),
     )
 

@@ -123,11 +123,13 @@ def test_escalating_hands_the_case_to_a_colleague(
     review = services.review_sign_off(
         analysis=claimed, reviewer=erin,
         conclusion=Conclusion(verdict=Verdict.CORRECT, diagnosis=Disease.objects.get(code="mel"),
-                              recommendation=Recommendation.BIOPSY),
+                              recommendation=Recommendation.BIOPSY,
+                              message_to_patient="We will book you in for a biopsy."),
     )
     assert review.is_second_opinion
     assert case_of(claimed).status == CaseStatus.CLOSED
-    assert timeline(case) == ["claimed", "escalated", "claimed", "reviewed", "closed"]
+    assert timeline(case) == ["claimed", "escalated", "claimed", "reviewed", "message_sent",
+                              "closed"]
 
 
 def test_a_second_opinion_cannot_be_escalated_again(

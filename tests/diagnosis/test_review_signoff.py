@@ -43,6 +43,7 @@ def sign_off(analysis: Analysis, user: User, **changes: Any) -> Review:
     values: dict[str, Any] = {
         "verdict": Verdict.CORRECT, "recommendation": Recommendation.URGENT_REFERRAL,
         "diagnosis": Disease.objects.get(code="mel"),
+        "message_to_patient": "Your GP will refer you to the skin clinic this week.",
     }
     values.update(changes)
     return services.review_sign_off(analysis=analysis, reviewer=user,
@@ -85,7 +86,7 @@ def test_signing_off_records_the_review_resolves_flags_and_closes_the_case(
     assert analysis.image.case.status == CaseStatus.CLOSED
     assert not Analysis.objects.awaiting_review().filter(pk=claimed.pk).exists()
     events = TimelineEvent.objects.filter(case=analysis.image.case).order_by("id")
-    assert [e.kind for e in events] == ["claimed", "reviewed", "closed"]
+    assert [e.kind for e in events] == ["claimed", "reviewed", "message_sent", "closed"]
     assert events[1].patient_visible
 
 
