@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CSV = ROOT / "docs" / "model-runs.csv"
 DEFAULT_PNG = ROOT / "docs" / "model-runs.png"
 
-# The issue's bar on test: (x column, y column, x target, y target, panel title).
+# Model 2's bar on ham10000 test (issue 15, which replaced issue 3's higher one): (x column,
+# y column, x target, y target, panel title). Accuracy has no target of its own any more.
 PANELS = (
-    ("test_balanced_accuracy", "test_accuracy", 0.75, 0.85, "8-class test figures"),
-    ("test_mel_auc", "test_malignant_auc", 0.90, 0.92, "test AUCs"),
+    ("test_balanced_accuracy", "test_accuracy", 0.60, 0.0, "8-class test figures (ham10000)"),
+    ("test_mel_auc", "test_malignant_auc", 0.87, 0.88, "test AUCs (ham10000)"),
 )
 LABELS = {
     "test_balanced_accuracy": "balanced accuracy (test)",
