@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ml_worker.inference.decode import decode_image
 from ml_worker.inference.errors import ImageDecodeError
 from ml_worker.inference.model import LoadedModel, get_model
 from ml_worker.inference.quality import assess
-from ml_worker.inference.results import AnalysisResult, SkinResult, StageOutcome, UnknownResult
+from ml_worker.inference.results import (
+    AnalysisResult,
+    SkinResult,
+    StageOutcome,
+    Status,
+    UnknownResult,
+)
 from ml_worker.inference.scoring import (
     calibrated_probabilities,
     classification,
@@ -28,9 +34,10 @@ NOT_DERMOSCOPIC_MESSAGE = (
 
 
 class _Clock:
-    def __init__(self) -> None:
+    def __init__(self, model_version: str) -> None:
         self.start = time.perf_counter()
         self.stages: list[StageOutcome] = []
+        self.model_version = model_version
 
     def run(self, fn: Callable[[], T]) -> tuple[T, float]:
         t = time.perf_counter()
@@ -44,6 +51,16 @@ class _Clock:
     def total_ms(self) -> float:
         return round((time.perf_counter() - self.start) * 1000, 2)
 
+    def result(self, status: Status, **parts: Any) -> AnalysisResult:
+        """The result so far: the stages run, the time taken, and what they found."""
+        return AnalysisResult(
+            status=status,
+            model_version=self.model_version,
+            stages=tuple(self.stages),
+            total_ms=self.total_ms,
+            **parts,
+        )
+
 
 def analyze(
     image_bytes: bytes, model: LoadedModel | None = None, *, quality_gate: bool = True
@@ -55,7 +72,7 @@ def analyze(
     """
     model = model or get_model()
     h = model.heads
-    clock = _Clock()
+    clock = _Clock(model.version)
 
     t = time.perf_counter()
     try:
@@ -63,11 +80,8 @@ def analyze(
         x = model.input_for(decoded.rgb)
     except ImageDecodeError as e:
         clock.record("decode", (time.perf_counter() - t) * 1000, False, e.code)
-        return AnalysisResult(
-            status="error",
-            model_version=model.version,
-            stages=tuple(clock.stages),
-            total_ms=clock.total_ms,
+        return clock.result(
+            "error",
             error=str(e),
             error_code=e.code,
         )
@@ -76,11 +90,8 @@ def analyze(
     quality, ms = clock.run(lambda: assess(x, decoded.width, decoded.height, h.quality))
     clock.record("quality", ms, quality.ok, ",".join(r.code for r in quality.reasons))
     if not quality.ok and quality_gate:
-        return AnalysisResult(
-            status="rejected_quality",
-            model_version=model.version,
-            stages=tuple(clock.stages),
-            total_ms=clock.total_ms,
+        return clock.result(
+            "rejected_quality",
             quality=quality,
             messages=tuple(r.message for r in quality.reasons),
         )
@@ -96,11 +107,8 @@ def analyze(
     clock.record("network", net_ms, True)
     clock.record("skin", ms, skin.is_skin)
     if not skin.is_skin:
-        return AnalysisResult(
-            status="rejected_not_skin",
-            model_version=model.version,
-            stages=tuple(clock.stages),
-            total_ms=clock.total_ms,
+        return clock.result(
+            "rejected_not_skin",
             quality=quality,
             skin=skin,
             messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
@@ -112,11 +120,8 @@ def analyze(
         photo_type, ms = clock.run(lambda: rule.decide(float(lr.prob(feats))))
         clock.record("photo_type", ms, photo_type.dermoscopic)
         if not photo_type.dermoscopic:
-            return AnalysisResult(
-                status="not_dermoscopic",
-                model_version=model.version,
-                stages=tuple(clock.stages),
-                total_ms=clock.total_ms,
+            return clock.result(
+                "not_dermoscopic",
                 quality=quality,
                 skin=skin,
                 photo_type=photo_type,
@@ -138,11 +143,8 @@ def analyze(
         method=h.unknown.method,
     )
     clock.record("unknown", ms, not unknown.is_unknown)
-    return AnalysisResult(
-        status="unknown" if unknown.is_unknown else "ok",
-        model_version=model.version,
-        stages=tuple(clock.stages),
-        total_ms=clock.total_ms,
+    return clock.result(
+        "unknown" if unknown.is_unknown else "ok",
         quality=quality,
         skin=skin,
         classification=cls,
