@@ -30,7 +30,9 @@ Patient's case page (`diagnosis:case_detail`): section#clinician-conclusion
   ([data-testid=clinician-conclusion], above #analysis), #conclusion-diagnosis,
   #conclusion-recommendation, #conclusion-message, section#clinician-guidance (its
   knowledge-base entry); details#model-pre-assessment (in #analysis once superseded);
-  section#retake-request.
+  section#retake-request. The result (in #analysis; words from diagnosis/patient_texts.py):
+  #result-heading, #next-step (whether and roughly when a dermatologist looks),
+  #see-a-doctor-anyway.
 """
 
 from __future__ import annotations

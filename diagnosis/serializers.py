@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage, Review
+from diagnosis.patient_texts import result_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 
@@ -46,6 +47,30 @@ class PredictionSerializer(serializers.Serializer):
 class RetakeReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+
+
+class PatientTextSerializer(serializers.Serializer):
+    """The result in the patient's words, as the case page shows it (diagnosis/patient_texts)."""
+
+    state = serializers.ChoiceField(choices=["pending", "estimate", "unknown", "not_dermoscopic",
+                                             "rejected", "failed"])
+    heading = serializers.CharField()
+    probability = serializers.FloatField(
+        allow_null=True, help_text="Beside the heading; null where a percentage would mean "
+        "nothing (no type named).")
+    paragraphs = serializers.ListField(child=serializers.CharField())
+    notice = serializers.CharField(help_text="What the result is: an automated estimate.")
+    show_probabilities = serializers.BooleanField(
+        help_text="Whether to show top3 with percentages (false for an unknown lesion).")
+    next_step = serializers.CharField(
+        help_text="Whether, and roughly when, a dermatologist looks at it.")
+    review_reasons = serializers.ListField(child=serializers.CharField())
+    see_a_doctor_heading = serializers.CharField()
+    see_a_doctor_if = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The knowledge base's 'when to see a doctor' for the condition, then ours.")
+    guidance_intro = serializers.CharField(
+        help_text="Goes above `guidance`: it is about a type, not the patient's lesion.")
 
 
 class GuidanceSerializer(serializers.ModelSerializer):
@@ -140,6 +165,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         "and its guidance instead, never the model's urgency."
     )
     conclusion = serializers.SerializerMethodField()
+    patient_text = serializers.SerializerMethodField()
     result = serializers.JSONField(
         read_only=True, help_text="Everything the pipeline reported, stage by stage."
     )
@@ -150,7 +176,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "id", "image", "case", "status", "attempts", "created_at", "started_at",
             "finished_at", "model_version", "outcome", "predicted", "top3", "is_unknown",
             "retake_reasons", "messages", "flags", "needs_review", "priority", "guidance",
-            "guidance_superseded", "conclusion", "result",
+            "guidance_superseded", "conclusion", "patient_text", "result",
         )
 
     @extend_schema_field(PredictionSerializer(allow_null=True))
@@ -184,6 +210,14 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         """The dermatologist's conclusion that covers this photo (null if none yet)."""
         review = self._covering(analysis)
         return _conclusion_data(self.context, review)
+
+    @extend_schema_field(PatientTextSerializer())
+    def get_patient_text(self, analysis: Analysis) -> dict[str, Any]:
+        """What to tell the patient about this result: show these words, not your own."""
+        diseases: dict[str, Disease] = self.context.get("diseases", {})
+        text = result_text(analysis, disease=diseases.get(analysis.guidance_code),
+                           superseded=self._covering(analysis) is not None)
+        return dict(PatientTextSerializer(text).data)
 
 
 class ImageOutputSerializer(serializers.ModelSerializer):

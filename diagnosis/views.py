@@ -21,6 +21,7 @@ from audit.mixins import audit_target, audited
 from diagnosis import services
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome
+from diagnosis.patient_texts import result_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 from patients.models import Role, User
@@ -144,6 +145,9 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
         # latest photo the page shows theirs instead and only links to this one.
         "disease": disease,
         "superseded": superseded,
+        # What the patient reads about the latest result (diagnosis/patient_texts.py).
+        "latest_text": result_text(latest, disease=disease, superseded=superseded)
+        if latest else None,
         "pending": any(a is not None and a.is_pending for _, a, _, _ in history),
         "conclusion": conclusion,
         "clinician_disease": clinician_disease,

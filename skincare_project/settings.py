@@ -228,6 +228,13 @@ FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30)
 # How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
 REVIEW_CLAIM_SWEEP_SECONDS = env_int("REVIEW_CLAIM_SWEEP_SECONDS", 300)
+# What patients are told about when a flagged photo is reviewed, in working days, by the
+# analysis' priority (diagnosis/patient_texts.py). Set them to what the rota can keep.
+REVIEW_EXPECTED_DAYS = {
+    "urgent": env_int("REVIEW_EXPECTED_DAYS_URGENT", 2),
+    "soon": env_int("REVIEW_EXPECTED_DAYS_SOON", 5),
+    "routine": env_int("REVIEW_EXPECTED_DAYS_ROUTINE", 10),
+}
 # Where patients open the site, for links in notification emails (which carry no health data).
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 

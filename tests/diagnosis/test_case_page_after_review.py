@@ -63,7 +63,7 @@ def test_before_the_review_alice_sees_the_models_guidance(case: Case, alice: Use
     html = case_page(alice, case)
     for text in MELANOMA_URGENCY:
         assert text in html, text
-    assert "Most likely: Melanoma" in html
+    assert "Automated estimate: Melanoma" in html
     assert 'id="model-pre-assessment"' not in html
 
 
@@ -94,7 +94,9 @@ def test_the_models_result_is_closed_and_marked_superseded(
     assert '<details id="model-pre-assessment" open' not in analysis
     assert ('<summary id="superseded-heading">Automated pre-assessment (superseded by your '
             "dermatologist's review)</summary>") in analysis
-    assert "Most likely" not in html
+    assert 'id="see-a-doctor-anyway"' not in html  # dana's advice only, not the model's
+    assert "A dermatologist has reviewed your case: their conclusion replaces this estimate." \
+        in analysis
     assert 'href="/knowledge/mel/"' in analysis  # a link, not the entry's advice
 
 
@@ -131,7 +133,7 @@ def test_a_photo_sent_after_the_conclusion_is_not_superseded(
     assert 'id="conclusion-older-photo"' in html
     assert "Your newer photo below has not been reviewed by a dermatologist yet." in html
     assert 'id="model-pre-assessment"' not in html
-    assert "Most likely: Melanoma" in html and "About melanoma" in html
+    assert "Automated estimate: Melanoma" in html and "About melanoma" in html
 
 
 def test_a_retake_request_comes_first_with_the_upload_form(

@@ -138,27 +138,38 @@ def test_the_result_shows_the_top_three_and_what_it_means(
 
     content = _page(alice_client, alice_case)
 
-    assert "Most likely: Melanoma <span class=\"prob\">62%</span>" in content
+    assert "Automated estimate: Melanoma <span class=\"prob\">62%</span>" in content
     assert content.count('<td class="bar-cell">') == 3
     assert 'style="width: 62.0%"' in content and 'style="width: 30.0%"' in content
     assert "This is not a diagnosis." in content
-    assert "A dermatologist will review this as a priority." in content
+    assert ("A dermatologist will review this photo as a priority, usually within 2 working "
+            "days.") in content
     assert "Why: the result includes a type of skin cancer" in content
-    assert "About melanoma" in content and "When to see a doctor" in content
-    assert "See a doctor: Urgent" in content
+    assert "About melanoma" in content and "When to see a doctor anyway" in content
+    assert "See a doctor: Urgent" in content and "Malignant" in content
     assert "What you can do" in content and "Treatment" in content
 
 
-def test_a_confident_benign_result_says_no_review_is_planned(
+def test_a_confident_benign_result_says_no_review_is_planned_without_reassuring(
     alice_client: Client, alice_case: Case, lesion_jpeg: bytes
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, classified({"nv": 0.95}))
 
     content = _page(alice_client, alice_case)
 
-    assert "Most likely: Melanocytic nevus" in content
-    assert "No automatic reason for a dermatologist review" in content
+    assert "Automated estimate: Melanocytic nevus" in content
     assert "This is not a diagnosis." in content
+    assert "No dermatologist will look at this photo" in content
+    assert "That does not mean the lesion is harmless." in content
+    # What should send alice to a doctor anyway: the knowledge base's, for a mole.
+    anyway = content.split('id="see-a-doctor-anyway"', 1)[1].split("</div>", 1)[0]
+    assert "See a doctor within two weeks if a mole changes in size, shape or colour" in anyway
+    assert "If you are worried about it, see a doctor, whatever this page says." in anyway
+    # Nothing next to the estimate reads as "harmless": no Benign or Routine badge.
+    guidance = content.split('id="guidance"', 1)[1]
+    assert "the type the automated estimate names" in guidance
+    assert "sev-benign" not in guidance and "See a doctor: Routine" not in guidance
+    assert "No automatic reason" not in content
 
 
 def test_an_unknown_lesion_is_explained_with_the_unknown_entry(
@@ -169,8 +180,10 @@ def test_an_unknown_lesion_is_explained_with_the_unknown_entry(
     content = _page(alice_client, alice_case)
 
     assert "does not look like one of the lesion types we know" in content
-    assert "Most likely" not in content
-    assert "A dermatologist will review this." in content
+    assert "Automated estimate:" not in content
+    # Its closest types are not an answer: no percentages, no bars.
+    assert "%</" not in content and "bar-cell" not in content and "weakly" not in content
+    assert "A dermatologist will review this photo, usually within 5 working days." in content
     assert "Why: it does not look like the types the model knows." in content
 
 
@@ -188,7 +201,7 @@ def test_a_rejected_photo_comes_with_retake_advice(
 
     assert "Please take the photo again" in content
     assert advice in content
-    assert "Most likely" not in content and "bar-cell" not in content
+    assert "Automated estimate" not in content and "bar-cell" not in content
 
 
 def test_a_failed_analysis_says_so_without_a_result(
@@ -230,7 +243,7 @@ def test_dana_sees_the_case_page_without_the_upload_form(
 
     content = _page(client, alice_case)
 
-    assert "Most likely: Melanocytic nevus" in content
+    assert "Automated estimate: Melanocytic nevus" in content
     assert "upload-form" not in content
 
 

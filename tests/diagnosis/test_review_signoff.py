@@ -149,7 +149,8 @@ def test_the_form_signs_off_and_the_patient_sees_the_conclusion_above_the_model(
     assert "Melanoma" in html
     assert "See a doctor in person within 14 days" in html
     assert "Please see your GP within two weeks." in html
-    assert "A dermatologist has looked at this photo." in html
+    assert "A dermatologist has reviewed your case: their conclusion replaces this estimate." \
+        in html
     assert "A dermatologist will review this" not in html
 
 

@@ -66,7 +66,7 @@ def open_case_and_upload(browser: Browser, photo: Path) -> Case:
     browser.find("input[type=file][name=image]").send_keys(str(photo))
     browser.click_button("Upload photo")
     # The page's script posts the photo, follows the redirect and polls until it is analysed.
-    browser.wait_for_text("#result-heading", "Most likely")
+    browser.wait_for_text("#result-heading", "Automated estimate")
     return Case.objects.get()
 
 
@@ -79,9 +79,10 @@ def test_alice_uploads_a_photo_and_sees_the_models_result(
 
     assert browser.driver.current_url.endswith(f"/cases/{case.pk}/")
     result = browser.text("#analysis")
-    assert "Most likely: Melanoma" in result
+    assert "Automated estimate: Melanoma" in result
     assert "This is not a diagnosis." in result
-    assert "A dermatologist will review this as a priority." in result
+    assert "A dermatologist will review this photo as a priority" in result
+    assert "When to see a doctor anyway" in result
     assert "About melanoma" in browser.text()
     browser.screenshot("patient-result")
 
@@ -190,7 +191,7 @@ def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
     assert browser.text("#conclusion-message") == DANAS_MESSAGE
     # The guidance follows dana's diagnosis; the model's melanoma advice is nowhere in sight.
     assert "About benign keratosis" in browser.text("#clinician-guidance")
-    for text in ("About melanoma", "Urgent (within two weeks)", "Most likely"):
+    for text in ("About melanoma", "Urgent (within two weeks)", "Automated estimate: Melanoma"):
         assert text not in browser.text(), text
     model_result = browser.find("#analysis")
     assert "Automated pre-assessment (superseded by your dermatologist's review)" in (

@@ -1,0 +1,220 @@
+"""What the patient reads about an analysis before a dermatologist's conclusion: one place.
+
+The case page (templates/diagnosis/_result.html, _summary.html) and the API
+(AnalysisOutputSerializer.patient_text) both take their words from here, so that a page and
+an app never tell the patient two different things.
+
+The rule these texts keep: until a dermatologist has looked, nothing may say or imply that a
+lesion is harmless. A result without a flag only means that the automated estimate raised
+none of the reasons that send a photo to a dermatologist, and the estimate can be wrong. So
+every finished result says what it is (an automated estimate, not a diagnosis), what happens
+next (a dermatologist reviews it, and roughly when; or nobody will unless the patient sees a
+doctor), and what should make the patient see a doctor anyway (the knowledge base's "when to
+see a doctor" for the condition). Percentages appear only with a lesion type the model
+actually named: for a photo it called unknown, its closest types are not an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+
+from diagnosis.models import Analysis, AnalysisStatus, Flag, FlagKind
+from knowledge.models import Disease, Urgency
+
+# The states of a result as the patient sees it.
+PENDING = "pending"
+ESTIMATE = "estimate"  # the model named one of its lesion types
+UNKNOWN = "unknown"  # none of the types it knows
+NOT_DERMOSCOPIC = "not_dermoscopic"  # an ordinary camera photo: no type estimated
+REJECTED = "rejected"
+FAILED = "failed"
+
+NOT_A_DIAGNOSIS = (
+    "This is not a diagnosis. It is an automated estimate from a photo, which can be wrong. "
+    "Only a doctor who examines you can diagnose a skin condition."
+)
+IF_WORRIED = "If you are worried about it, see a doctor, whatever this page says."
+SEE_A_DOCTOR_HEADING = "When to see a doctor anyway"
+GUIDANCE_INTRO_ESTIMATE = (
+    "General information about {name}, the type the automated estimate names. It describes "
+    "that type, not your lesion: only a doctor who examines you can say what your lesion is."
+)
+GUIDANCE_INTRO_UNNAMED = (
+    "General information for photos the automated assessment cannot name. Only a doctor who "
+    "examines you can say what your lesion is."
+)
+
+# Flags as the patient reads them: why a dermatologist will look, without clinical jargon.
+PATIENT_REASONS = {
+    FlagKind.SUSPECTED_MALIGNANCY: "the result includes a type of skin cancer that a "
+    "specialist should rule out",
+    FlagKind.UNKNOWN_LESION: "it does not look like the types the model knows",
+    FlagKind.LOW_CONFIDENCE: "the model is unsure between several types",
+    FlagKind.REPEATED_POOR_QUALITY: "several photos of it could not be assessed",
+    FlagKind.PATIENT_REPORTED_CHANGE: "you told us it has changed or bleeds",
+    FlagKind.RETAKE_RECEIVED: "your dermatologist asked for this new photo",
+    FlagKind.NOT_DERMOSCOPIC: "it is an ordinary photo, which only a dermatologist can assess",
+}
+
+
+def percent(value: float | None) -> str:
+    """0.8342 -> "83"; below 1 % shows "<1" so a bar is never labelled 0 % yet drawn."""
+    if value is None:
+        return ""
+    pct = float(value) * 100
+    return "<1" if 0 < pct < 1 else f"{pct:.0f}"
+
+
+def patient_reason(flag: Flag) -> str:
+    return PATIENT_REASONS.get(FlagKind(flag.kind), flag.get_kind_display().lower())
+
+
+@dataclass(frozen=True)
+class ResultText:
+    """An analysis' result in the patient's words; empty fields are not shown."""
+
+    state: str
+    heading: str
+    # Next to the heading: the named type's probability, None where it would mean nothing.
+    probability: float | None = None
+    paragraphs: tuple[str, ...] = ()
+    notice: str = ""  # what the result is: an automated estimate, not a diagnosis
+    show_probabilities: bool = False  # the three most likely types with their percentages
+    next_step: str = ""  # whether and roughly when a dermatologist looks
+    review_reasons: tuple[str, ...] = ()
+    see_a_doctor_heading: str = ""
+    see_a_doctor_if: tuple[str, ...] = ()  # the knowledge base's paragraphs, then ours
+    # Above the knowledge-base entry shown with the estimate: it is about a type, not a lesion.
+    guidance_intro: str = ""
+
+
+def result_state(analysis: Analysis) -> str:
+    if analysis.is_pending:
+        return PENDING
+    if analysis.status == AnalysisStatus.DONE:
+        if analysis.is_not_dermoscopic:
+            return NOT_DERMOSCOPIC
+        if analysis.is_unknown or not analysis.top3:
+            return UNKNOWN
+        return ESTIMATE
+    if analysis.status == AnalysisStatus.REJECTED:
+        return REJECTED
+    return FAILED
+
+
+def expected_review_days(priority: str) -> int:
+    days: dict[str, int] = settings.REVIEW_EXPECTED_DAYS
+    return days.get(priority) or days[Urgency.ROUTINE]
+
+
+def _next_step(analysis: Analysis, state: str, superseded: bool) -> tuple[str, tuple[str, ...]]:
+    if superseded:
+        return ("A dermatologist has reviewed your case: their conclusion replaces this "
+                "estimate.", ())
+    if analysis.needs_review:
+        days = expected_review_days(analysis.priority)
+        priority = " as a priority" if analysis.priority == Urgency.URGENT else ""
+        reasons = tuple(patient_reason(f) for f in analysis.flags.all() if f.resolved_at is None)
+        return (f"A dermatologist will review this photo{priority}, usually within {days} "
+                f"working day{'s' if days != 1 else ''}.", reasons)
+    if analysis.flags.all():
+        return "A dermatologist has looked at this photo.", ()
+    if state in (ESTIMATE, UNKNOWN, NOT_DERMOSCOPIC):
+        return ("No dermatologist will look at this photo: the automated estimate raised "
+                "none of the reasons that send a photo to one. That does not mean the lesion "
+                "is harmless. The estimate can be wrong, and it cannot know how the lesion "
+                "feels or how it has changed.", ())
+    return "", ()
+
+
+def _see_a_doctor(disease: Disease | None) -> tuple[str, ...]:
+    paragraphs = disease.when_to_see_doctor.split("\n\n") if disease is not None else []
+    return (*(p.strip() for p in paragraphs if p.strip()), IF_WORRIED)
+
+
+def result_text(
+    analysis: Analysis, *, disease: Disease | None, superseded: bool = False
+) -> ResultText:
+    """The patient's reading of `analysis`.
+
+    `disease` is the knowledge-base entry of analysis.guidance_code (None without one);
+    `superseded`, whether a dermatologist's conclusion covers the analysis.
+    """
+    state = result_state(analysis)
+    if state == PENDING:
+        running = ("The analysis is running." if analysis.status == AnalysisStatus.RUNNING
+                   else "Waiting for the analysis to start.")
+        return ResultText(state=state, heading="Analysing your photo…",
+                          paragraphs=(f"{running} This page updates by itself.",))
+    next_step, reasons = _next_step(analysis, state, superseded)
+    # After a conclusion, the dermatologist's guidance is what counts, not the knowledge
+    # base's entry for the model's answer.
+    see_a_doctor = () if superseded else _see_a_doctor(disease)
+    intro = ""
+    if disease is not None and not superseded:
+        intro = (GUIDANCE_INTRO_ESTIMATE.format(name=disease.name.lower())
+                 if state == ESTIMATE else GUIDANCE_INTRO_UNNAMED)
+    common = ResultText(
+        state=state, heading="", next_step=next_step, review_reasons=reasons,
+        see_a_doctor_heading=SEE_A_DOCTOR_HEADING if see_a_doctor else "",
+        see_a_doctor_if=see_a_doctor, guidance_intro=intro,
+    )
+    if state == ESTIMATE:
+        top = analysis.top3[0]
+        return replace(
+            common, heading=f"Automated estimate: {str(top['name']).capitalize()}",
+            probability=float(top["probability"]), notice=NOT_A_DIAGNOSIS,
+            show_probabilities=True,
+        )
+    if state == UNKNOWN:
+        return replace(
+            common, heading="This does not look like one of the lesion types we know",
+            paragraphs=("The model compares photos with 8 common types of skin lesion; this one "
+                        "does not resemble them closely enough to say which it is.",),
+            notice=NOT_A_DIAGNOSIS,
+        )
+    if state == NOT_DERMOSCOPIC:
+        return replace(
+            common, heading="A dermatologist will assess this photo",
+            paragraphs=(
+                "This looks like an ordinary camera photo. The automatic assessment works only "
+                "on photos taken through a dermatoscope (a magnifier with its own light), so no "
+                "lesion type was estimated.",
+                "A clip-on dermatoscope for your phone gives an automatic first assessment "
+                "next time.",
+            ),
+        )
+    if state == REJECTED:
+        if analysis.outcome == "rejected_not_skin":
+            paragraphs: tuple[str, ...] = (
+                "This does not look like a photo of skin. Photograph the lesion itself, close "
+                "up, filling most of the frame.",
+            )
+        else:
+            paragraphs = ("We could not assess this photo, so nothing was classified:",)
+        return ResultText(state=state, heading="Please take the photo again",
+                          paragraphs=paragraphs, next_step=next_step, review_reasons=reasons)
+    return ResultText(
+        state=state, heading="We could not analyse this photo",
+        paragraphs=("Something went wrong on our side; nothing was classified. Please upload "
+                    "the photo again later. If it keeps failing, contact us.",),
+    )
+
+
+def short_summary(analysis: Analysis | None) -> str:
+    """One line for lists of photos (the case's history, earlier photos on the review page)."""
+    if analysis is None:
+        return "Not analysed"
+    state = result_state(analysis)
+    if state == ESTIMATE:
+        top = analysis.top3[0]
+        return f"{str(top['name']).capitalize()} ({percent(top['probability'])}%)"
+    return {
+        PENDING: "Being analysed…",
+        UNKNOWN: "Not one of the types we know",
+        NOT_DERMOSCOPIC: "Ordinary photo, for a dermatologist",
+        REJECTED: "Retake needed",
+        FAILED: "Could not be analysed",
+    }[state]
