@@ -65,6 +65,7 @@ def evaluate_and_write_card(
         log.info("%s: %s", name, json.dumps(metrics))
     card_path = model_dir / CARD_NAME
     card = json.loads(card_path.read_text())
+    results["classifier_alone"] = classifier_alone(model_dir)
     card["test"] = results
     roc = reports / "evaluate" / "sources" / "roc.png"
     if docs is not None and roc.is_file():
@@ -73,6 +74,37 @@ def evaluate_and_write_card(
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     (model_dir / "MODEL_CARD.md").write_text(render_markdown(card))
     return card
+
+
+def classifier_alone(model_dir: Path) -> dict[str, Any]:
+    """Each source's held-out figures of the network and its calibration alone, every photo
+    scored, no gate: what the classifier can tell apart, beside what the pipeline answers
+    (whose AUCs score a photo a gate stopped as wrong as it can be)."""
+    import numpy as np
+
+    from ml_worker.inference.labels import CLASSES, MALIGNANT
+    from ml_worker.inference.model import load_model
+    from ml_worker.inference.scoring import calibrated_probabilities
+    from ml_worker.metrics import source_figures
+    from ml_worker.training.data import dermoscopy_items, label_ids, load_inputs
+
+    model = load_model(model_dir)
+    h = model.heads
+    out: dict[str, Any] = {}
+    for source, split in REPORT_SPLIT.items():
+        items = [it for it in dermoscopy_items() if it.source == source and it.split == split]
+        x = load_inputs(items, model.input_size, prep=model.preprocessing)
+        logits = np.stack([model.network.infer(im, model.tta_flip)[0] for im in x])
+        probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
+        figures = source_figures(
+            probs, label_ids(items), CLASSES.index("mel"), [CLASSES.index(c) for c in MALIGNANT]
+        )
+        out[source] = {"n": len(items), **{k: _round(v) for k, v in figures.items()}}
+    return {"command": "python -m ml_worker.training --stage card", "by_source": out}
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(float(v), 4)
 
 
 def _fmt(v: Any) -> str:
@@ -166,6 +198,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "Per-class recall: " + json.dumps(m.get("recall")),
         "",
         *_source_table(t.get("sources", {})),
+        *_classifier_table(t.get("classifier_alone", {})),
         *_everyday_lines(t.get("everyday", {})),
         "Degraded images by kind (flagged / flagged with the right reason): "
         + json.dumps(deg.get("by_degradation")),
@@ -258,6 +291,31 @@ def _source_table(sources: dict[str, Any]) -> list[str]:
         ]
         split = REPORT_SPLIT.get(name, "?")
         lines.append(f"| {name} ({split}) | {figures.get('n')} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _classifier_table(alone: dict[str, Any]) -> list[str]:
+    by = alone.get("by_source")
+    if not by:
+        return []
+    lines = [
+        "### The classifier alone (no gate: every photo scored)",
+        "The pipeline's AUCs above score a photo stopped by a gate (quality, skin, photo type, "
+        "unknown) as wrong as it can be; here the network and its calibration score every "
+        "photo, to show what the classifier itself separates.",
+        "",
+        "| source (split) | n | melanoma AUC | malignant AUC | balanced accuracy |",
+        "|---|---|---|---|---|",
+    ]
+    for name, f in by.items():
+        bar = SOURCE_BAR.get(name, {})
+        cells = [
+            _fmt(f.get(k)) + (f" ({bar[k]})" if k in bar else "")
+            for k in ("mel_auc", "malignant_auc", "balanced_accuracy")
+        ]
+        lines.append(
+            f"| {name} ({REPORT_SPLIT.get(name, '?')}) | {f.get('n')} | " + " | ".join(cells) + " |"
+        )
     return [*lines, ""]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,17 +33,30 @@ N = len(CLASSES)
 # --- calibration -------------------------------------------------------------------------
 
 
-def fit_logit_adjustment(logits: F, y: I64, prior: npt.NDArray[np.float64]) -> tuple[float, F]:
+def fit_logit_adjustment(
+    logits: F,
+    y: I64,
+    prior: npt.NDArray[np.float64],
+    score_of: Callable[[F], float] | None = None,
+) -> tuple[float, F]:
     """One-parameter logit adjustment (Menon et al. 2021): bias = -tau * log(prior).
 
-    tau is chosen on val for balanced accuracy + accuracy; a single parameter cannot overfit
-    the 15-sample classes of val the way eight free biases would. It may be negative: training
-    already reweighted the classes, and val may say that went too far for overall accuracy.
+    tau is chosen on val for `score_of(adjusted logits)`, by default balanced accuracy +
+    accuracy (1.0.x); model 2 passes the training's multi-source score, so that every source
+    counts alike rather than ham10000's 1,500 val photos outvoting the others' 350. A single
+    parameter cannot overfit the 15-sample classes of val the way eight free biases would. It
+    may be negative: training already reweighted the classes, and val may say that went too
+    far.
     """
+
+    def default(adjusted: F) -> float:
+        pred = adjusted.argmax(1)
+        return balanced_accuracy(y, pred, N) + float(np.mean(pred == y))
+
+    score_of = score_of or default
     best = (-1.0, 0.0)
     for tau in np.linspace(-1.0, 1.5, 51):
-        pred = (logits - tau * np.log(prior)).argmax(1)
-        score = balanced_accuracy(y, pred, N) + float(np.mean(pred == y))
+        score = score_of((logits - tau * np.log(prior)).astype(np.float32))
         if score > best[0] + 1e-9:
             best = (score, float(tau))
     tau = best[1]
