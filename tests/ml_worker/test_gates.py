@@ -51,7 +51,8 @@ def test_each_degradation_is_rejected_with_its_reason(
 def test_skin_photos_are_recognised_as_skin(data_dir: Path, model: LoadedModel, rel: str) -> None:
     r = analyze((data_dir / rel).read_bytes(), model)
     assert r.skin is not None and r.skin.is_skin, r.skin
-    assert r.status in ("ok", "unknown")
+    # Past the skin check; from model 2 a clinical photo then stops at the photo-type check.
+    assert r.status in ("ok", "unknown", "not_dermoscopic")
 
 
 @pytest.mark.parametrize("name", sorted(NON_SKIN_IMAGES))
