@@ -241,9 +241,13 @@ def render_markdown(card: dict[str, Any]) -> str:
             else []
         ),
         "## Limitations",
-        "- HAM10000 is dermoscopy of mostly fair-skinned European patients; phone photos and "
-        "darker skin types are under-represented, and accuracy there is unmeasured.",
-        "- Images are 200x150, so fine structures are lost; the model never sees full resolution.",
+        "- The sources are dermoscopy of mostly fair-skinned patients from Vienna, Queensland, "
+        "Naples and the ISIC Archive contributors; darker skin types are under-represented, "
+        "and accuracy there is unmeasured. No source outside training was available to measure.",
+        "- It is a dermoscopy model: ordinary camera photos are recognised (photo-type check) "
+        "and sent to a dermatologist without a class, never classified.",
+        "- HAM10000's images are 200x150 and the network sees 224x168, so fine structures of "
+        "sharper photos are lost.",
         "- scc, ak, df and vasc have under 30 test images each: their recalls are uncertain by "
         "+/- 0.15 or more.",
         "",
