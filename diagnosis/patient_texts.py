@@ -59,6 +59,24 @@ PATIENT_REASONS = {
 }
 
 
+# Why a photo must be taken again, per reason code of the quality and skin checks, in words a
+# patient can act on. The checks' own messages carry the measurements (sharpness 12 < 40): they
+# stay in the API and on the dermatologists' pages, not on the patient's.
+RETAKE_TEXTS = {
+    "blurry": "The photo is blurry: hold the phone still, tap the lesion to focus.",
+    "too_dark": "The photo is too dark: use daylight or a lamp, without flash.",
+    "too_bright": "The photo is too bright: avoid flash and direct light.",
+    "too_small": "The photo is too small: take it closer, at full resolution.",
+    "not_skin": "This does not look like a photo of skin: photograph the lesion itself, close "
+    "up, filling most of the frame.",
+}
+RETAKE_FALLBACK = "The photo could not be assessed: take it again in good light, close up."
+
+
+def retake_text(code: str) -> str:
+    return RETAKE_TEXTS.get(code, RETAKE_FALLBACK)
+
+
 def percent(value: float | None) -> str:
     """0.8342 -> "83"; below 1 % shows "<1" so a bar is never labelled 0 % yet drawn."""
     if value is None:
@@ -88,6 +106,7 @@ class ResultText:
     see_a_doctor_if: tuple[str, ...] = ()  # the knowledge base's paragraphs, then ours
     # Above the knowledge-base entry shown with the estimate: it is about a type, not a lesion.
     guidance_intro: str = ""
+    retake_reasons: tuple[str, ...] = ()  # a rejected photo: what to do differently, no numbers
 
 
 def result_state(analysis: Analysis) -> str:
@@ -188,14 +207,16 @@ def result_text(
         )
     if state == REJECTED:
         if analysis.outcome == "rejected_not_skin":
-            paragraphs: tuple[str, ...] = (
-                "This does not look like a photo of skin. Photograph the lesion itself, close "
-                "up, filling most of the frame.",
-            )
+            paragraphs: tuple[str, ...] = (retake_text("not_skin"),)
+            retakes: tuple[str, ...] = ()
         else:
             paragraphs = ("We could not assess this photo, so nothing was classified:",)
+            # One sentence per code: the overexposure check has two reasons with one advice.
+            codes = dict.fromkeys(str(r.get("code", "")) for r in analysis.quality_reasons)
+            retakes = tuple(dict.fromkeys(retake_text(c) for c in codes))
         return ResultText(state=state, heading="Please take the photo again",
-                          paragraphs=paragraphs, next_step=next_step, review_reasons=reasons)
+                          paragraphs=paragraphs, next_step=next_step, review_reasons=reasons,
+                          retake_reasons=retakes)
     return ResultText(
         state=state, heading="We could not analyse this photo",
         paragraphs=("Something went wrong on our side; nothing was classified. Please upload "

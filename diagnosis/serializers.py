@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage, Review
-from diagnosis.patient_texts import result_text
+from diagnosis.patient_texts import result_text, retake_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 
@@ -46,7 +46,11 @@ class PredictionSerializer(serializers.Serializer):
 
 class RetakeReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
-    message = serializers.CharField()
+    message = serializers.CharField(help_text="The check's message, with its measurements.")
+    value = serializers.FloatField(allow_null=True, help_text="What the check measured.")
+    threshold = serializers.FloatField(allow_null=True, help_text="The limit it failed.")
+    patient_message = serializers.CharField(
+        help_text="The same reason in plain words, without numbers: what patients read.")
 
 
 class PatientTextSerializer(serializers.Serializer):
@@ -71,6 +75,9 @@ class PatientTextSerializer(serializers.Serializer):
         help_text="The knowledge base's 'when to see a doctor' for the condition, then ours.")
     guidance_intro = serializers.CharField(
         help_text="Goes above `guidance`: it is about a type, not the patient's lesion.")
+    retake_reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="A rejected photo: what to do differently, in plain words without numbers.")
 
 
 class GuidanceSerializer(serializers.ModelSerializer):
@@ -185,12 +192,19 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         return top[0] if top and analysis.status == "done" else None
 
     @extend_schema_field(RetakeReasonSerializer(many=True))
-    def get_retake_reasons(self, analysis: Analysis) -> list[dict[str, str]]:
+    def get_retake_reasons(self, analysis: Analysis) -> list[dict[str, Any]]:
         if analysis.status != "rejected":
             return []
-        reasons = [{"code": r["code"], "message": r["message"]} for r in analysis.quality_reasons]
+        reasons = [
+            {"code": r["code"], "message": r["message"], "value": r.get("value"),
+             "threshold": r.get("threshold"), "patient_message": retake_text(r["code"])}
+            for r in analysis.quality_reasons
+        ]
         if analysis.outcome == "rejected_not_skin":
-            reasons.append({"code": "not_skin", "message": " ".join(analysis.messages)})
+            skin = (analysis.result or {}).get("skin") or {}
+            reasons.append({"code": "not_skin", "message": " ".join(analysis.messages),
+                            "value": skin.get("score"), "threshold": skin.get("threshold"),
+                            "patient_message": retake_text("not_skin")})
         return reasons
 
     @extend_schema_field(GuidanceSerializer(allow_null=True))

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from diagnosis.models import Case
 from patients.models import User
 from tests.diagnosis.conftest import OTHER_LESION, finish, photo_file, upload
-from tests.diagnosis.results import blurry, classified
+from tests.diagnosis.results import blurry, classified, not_skin
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +116,27 @@ def test_a_rejected_analysis_gives_retake_reasons_and_no_prediction(
     assert body["predicted"] is None and body["top3"] == [] and body["guidance"] is None
     assert body["retake_reasons"][0]["code"] == "blurry"
     assert "(sharpness 12 < 40)" in body["retake_reasons"][0]["message"]
+    assert body["retake_reasons"][0]["value"] == 12.0
+    assert body["retake_reasons"][0]["threshold"] == 40.0
+    assert body["retake_reasons"][0]["patient_message"] == (
+        "The photo is blurry: hold the phone still, tap the lesion to focus."
+    )
+    assert body["patient_text"]["retake_reasons"] == [
+        body["retake_reasons"][0]["patient_message"]
+    ]
+
+
+def test_a_photo_that_is_not_skin_gives_a_plain_retake_reason(
+    api_client: APIClient, alice_case: Case, lesion_jpeg: bytes
+) -> None:
+    analysis = finish(upload(alice_case, lesion_jpeg).analysis, not_skin())
+    api_client.force_authenticate(alice_case.patient)
+
+    body = api_client.get(f"/api/v1/analyses/{analysis.pk}/").json()
+
+    [reason] = body["retake_reasons"]
+    assert reason["code"] == "not_skin" and reason["threshold"] == 0.5
+    assert reason["patient_message"].startswith("This does not look like a photo of skin")
 
 
 def test_the_images_of_a_case_are_listed_with_their_analyses(

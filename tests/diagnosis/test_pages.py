@@ -189,7 +189,7 @@ def test_an_unknown_lesion_is_explained_with_the_unknown_entry(
 
 @pytest.mark.parametrize(
     ("result", "advice"),
-    [(blurry, "The photo is blurry (sharpness 12 &lt; 40)"),
+    [(blurry, "The photo is blurry: hold the phone still, tap the lesion to focus."),
      (not_skin, "This does not look like a photo of skin")],
 )
 def test_a_rejected_photo_comes_with_retake_advice(
@@ -202,6 +202,30 @@ def test_a_rejected_photo_comes_with_retake_advice(
     assert "Please take the photo again" in content
     assert advice in content
     assert "Automated estimate" not in content and "bar-cell" not in content
+
+
+def test_a_blurry_photo_tells_alice_what_to_do_without_measurements(
+    alice_client: Client, alice_case: Case, lesion_jpeg: bytes
+) -> None:
+    finish(upload(alice_case, lesion_jpeg).analysis, blurry())
+
+    content = _page(alice_client, alice_case)
+
+    reasons = re.search(r'<ul class="reasons">(.*?)</ul>', content)
+    assert reasons is not None
+    assert "The photo is blurry: hold the phone still, tap the lesion to focus." in reasons[1]
+    assert not re.search(r"\d", reasons[1]) and "sharpness" not in content
+
+
+def test_dana_sees_the_blurry_photo_measurements(
+    client: Client, dana: User, alice_case: Case, lesion_jpeg: bytes
+) -> None:
+    analysis = finish(upload(alice_case, lesion_jpeg).analysis, blurry())
+    client.force_login(dana)
+
+    response = client.get(f"/review/analyses/{analysis.pk}/")
+
+    assert "The photo is blurry (sharpness 12 &lt; 40)" in response.content.decode()
 
 
 def test_a_failed_analysis_says_so_without_a_result(
