@@ -1,13 +1,17 @@
-"""EfficientNet-Lite0 in Keras, with the ImageNet weights of the PyTorch release loaded into it.
+"""EfficientNet-Lite0 (and Lite2) in Keras, with the ImageNet weights of the PyTorch release
+loaded into it.
 
 Lite differs from EfficientNet-B0 in ways that matter for a port: no squeeze-excitation,
 ReLU6 instead of swish, and a fixed stem (32) and head (1280). The PyTorch weights were
 themselves converted from the TensorFlow checkpoints, so TF "same" padding is the padding
-they were trained with.
+they were trained with. Lite2 is Lite0 scaled (width 1.1, depth 1.2) with the first and last
+stage's repeats, the stem and the head kept fixed, as the Lite builder does.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from ml_worker.training.torch_weights import lite0_weights_path, load_state_dict
+from ml_worker.training.torch_weights import (
+    lite0_weights_path,
+    lite2_weights_path,
+    load_state_dict,
+)
 
 # (repeats, kernel, stride, expand ratio, in, out) for Lite0 (width 1.0, depth 1.0)
 BLOCK_ARGS: tuple[tuple[int, int, int, int, int, int], ...] = (
@@ -38,6 +46,28 @@ PIXEL_STD = 128.0
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One member of the Lite family: its scaling and where its ImageNet weights are."""
+
+    name: str
+    width: float
+    depth: float
+    resolution: int
+    weights_path: Callable[[], Path]
+
+    def filters(self, n: int) -> int:
+        """EfficientNet's round_filters: scaled, to a multiple of 8, never 10 % under."""
+        scaled = n * self.width
+        rounded = max(8, int(scaled + 4) // 8 * 8)
+        return rounded + 8 if rounded < 0.9 * scaled else rounded
+
+
+LITE0 = Variant("lite0", 1.0, 1.0, 224, lite0_weights_path)
+LITE2 = Variant("lite2", 1.1, 1.2, 260, lite2_weights_path)
+VARIANTS = {v.name: v for v in (LITE0, LITE2)}
+
+
+@dataclass(frozen=True)
 class BlockSpec:
     index: int
     kernel: int
@@ -47,9 +77,14 @@ class BlockSpec:
     filters_out: int
 
 
-def block_specs() -> list[BlockSpec]:
+def block_specs(variant: Variant = LITE0) -> list[BlockSpec]:
     specs: list[BlockSpec] = []
-    for repeats, kernel, stride, expand, fin, fout in BLOCK_ARGS:
+    last = len(BLOCK_ARGS) - 1
+    for stage, (repeats, kernel, stride, expand, fin, fout) in enumerate(BLOCK_ARGS):
+        if 0 < stage < last:
+            repeats = math.ceil(repeats * variant.depth)
+        fin = fin if stage == 0 else variant.filters(fin)  # the stem stays 32
+        fout = variant.filters(fout)
         for r in range(repeats):
             specs.append(
                 BlockSpec(
@@ -93,7 +128,7 @@ def _mbconv(x: Any, spec: BlockSpec, drop_rate: float) -> Any:
 
 
 def build_backbone(
-    input_shape: tuple[int, int, int], drop_connect_rate: float = 0.2
+    input_shape: tuple[int, int, int], drop_connect_rate: float = 0.2, variant: Variant = LITE0
 ) -> keras.Model:
     """Image (0..255 RGB, float) -> pooled 1280-d features. Normalisation is inside the graph."""
     inp = keras.Input(shape=input_shape, name="image")
@@ -101,20 +136,22 @@ def build_backbone(
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem")(x)
     x = _bn("stem_bn")(x)
     x = layers.ReLU(6.0, name="stem_relu")(x)
-    specs = block_specs()
+    specs = block_specs(variant)
     for spec in specs:
         x = _mbconv(x, spec, drop_connect_rate * spec.index / len(specs))
     x = layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=False, name="head")(x)
     x = _bn("head_bn")(x)
     x = layers.ReLU(6.0, name="head_relu")(x)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inp, x, name="efficientnet_lite0")
+    return keras.Model(inp, x, name=f"efficientnet_{variant.name}")
 
 
-def build_imagenet_classifier(input_shape: tuple[int, int, int] = (224, 224, 3)) -> keras.Model:
-    backbone = build_backbone(input_shape, drop_connect_rate=0.0)
+def build_imagenet_classifier(
+    input_shape: tuple[int, int, int] = (224, 224, 3), variant: Variant = LITE0
+) -> keras.Model:
+    backbone = build_backbone(input_shape, drop_connect_rate=0.0, variant=variant)
     logits = layers.Dense(1000, name="imagenet_fc")(backbone.output)
-    return keras.Model(backbone.input, logits, name="efficientnet_lite0_imagenet")
+    return keras.Model(backbone.input, logits, name=f"efficientnet_{variant.name}_imagenet")
 
 
 def _conv_kernel(w: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -131,13 +168,15 @@ def _set_bn(model: keras.Model, name: str, sd: dict[str, np.ndarray[Any, Any]], 
     )
 
 
-def load_imagenet_weights(model: keras.Model, path: str | Path | None = None) -> int:
+def load_imagenet_weights(
+    model: keras.Model, path: str | Path | None = None, variant: Variant = LITE0
+) -> int:
     """Copy the PyTorch state dict into a model built by this module; returns tensors copied.
 
     Works for the backbone alone or the ImageNet classifier (then ``imagenet_fc`` is set too).
     Raises KeyError/ValueError on any mismatch rather than leaving layers at random init.
     """
-    sd = load_state_dict(path or lite0_weights_path())
+    sd = load_state_dict(path or variant.weights_path())
     copied = 0
 
     def conv(name: str, key: str, depthwise: bool = False) -> None:
@@ -153,7 +192,7 @@ def load_imagenet_weights(model: keras.Model, path: str | Path | None = None) ->
 
     conv("stem", "_conv_stem.weight")
     bn("stem_bn", "_bn0")
-    for spec in block_specs():
+    for spec in block_specs(variant):
         p, t = f"block{spec.index}_", f"_blocks.{spec.index}."
         if spec.expand != 1:
             conv(p + "expand", t + "_expand_conv.weight")

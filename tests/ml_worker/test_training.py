@@ -26,22 +26,27 @@ def test_the_torch_state_dict_is_read_without_torch() -> None:
 
 
 @pytest.mark.slow
-def test_the_ported_imagenet_classifier_knows_cats_and_coffee() -> None:
+@pytest.mark.parametrize(("name", "tensors"), [("lite0", 247), ("lite2", 322)])
+def test_the_ported_imagenet_classifier_knows_cats_and_coffee(name: str, tensors: int) -> None:
     from PIL import Image
     from skimage import data
 
     from ml_worker.training.efficientnet_lite import (
+        VARIANTS,
         build_imagenet_classifier,
         load_imagenet_weights,
     )
 
-    model = build_imagenet_classifier((224, 224, 3))
-    assert load_imagenet_weights(model) == 247
-    for name, expected in (("chelsea", CAT_CLASSES), ("coffee", CUP_CLASSES)):
-        img = Image.fromarray(getattr(data, name)()).resize((224, 224), Image.Resampling.BILINEAR)
+    variant = VARIANTS[name]
+    side = variant.resolution
+    model = build_imagenet_classifier((side, side, 3), variant)
+    assert load_imagenet_weights(model, variant=variant) == tensors
+    for photo, expected in (("chelsea", CAT_CLASSES), ("coffee", CUP_CLASSES)):
+        img = Image.fromarray(getattr(data, photo)())
+        img = img.resize((side, side), Image.Resampling.BILINEAR)
         logits = np.asarray(model(np.asarray(img, np.float32)[None], training=False))[0]
         top5 = set(np.argsort(-logits)[:5].tolist())
-        assert int(np.argmax(logits)) in expected, (name, top5)
+        assert int(np.argmax(logits)) in expected, (photo, top5)
 
 
 def _lesion_input() -> np.ndarray:
@@ -218,7 +223,10 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     with np.load(tmp_path / "model" / card["files"]["heads"]) as z:
         stored = {k for k in z.files if k.startswith("ood_")}
         assert {k for k in z.files if k.startswith("skin_")} == {
-            "skin_mean", "skin_scale", "skin_coef", "skin_intercept"
+            "skin_mean",
+            "skin_scale",
+            "skin_coef",
+            "skin_intercept",
         }
     reloaded = load_model(tmp_path / "model")
     assert reloaded.version == "9.9.10" and reloaded.heads.unknown.method == best["method"]
