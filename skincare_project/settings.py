@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's and Redoc's files, served from STATIC_URL: /api/docs/ works offline.
+    "drf_spectacular_sidecar",
     "axes",
     "patients",
     "knowledge",
@@ -162,6 +164,8 @@ USE_TZ = True
 
 # Static files are served by WhiteNoise from STATIC_ROOT after collectstatic.
 STATIC_URL = "static/"
+# Project-wide files (the favicon) beside templates/; each app keeps its own under <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 
 # Uploaded files (lesion photos) are health data: they live in private storage and are only
@@ -285,6 +289,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # From drf-spectacular-sidecar (pinned in requirements.txt), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # A disease's urgency and a flag's priority are one choice set: one name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "knowledge.models.Urgency",

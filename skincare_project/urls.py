@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from patients import views as patient_views
-from skincare_project.views import healthz
+from skincare_project.views import favicon, healthz
 
 admin.site.site_header = "Skincare administration"
 admin.site.site_title = "Skincare admin"
@@ -12,6 +12,7 @@ admin.site.site_title = "Skincare admin"
 urlpatterns = [
     path("", patient_views.home, name="home"),
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/signup/", patient_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", patient_views.staff_home, name="staff_home"),

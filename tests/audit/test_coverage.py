@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 
 ALLOWLIST = {
     "healthz": "liveness probe",
+    "favicon": "a redirect to the site's icon",
     "login": "sign-in page (sign-ins are audited by audit.signals)",
     "logout": "sign-out",
     "password_change": "own password",
