@@ -39,5 +39,7 @@ class UploadForm(_ServiceErrorsMixin):
         label="Photo of the lesion",
         help_text="A sharp, well-lit close-up: JPEG, PNG or WebP, up to 20 MB.",
         allow_empty_file=True,  # the service refuses it with its own message
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        # On a phone: the camera straight away. Any image may be picked; the service refuses
+        # what it cannot read, with its own message (the help text says what it reads).
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )

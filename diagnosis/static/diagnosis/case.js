@@ -10,18 +10,17 @@
     var errors = document.getElementById("upload-errors");
     var button = form.querySelector("button[type=submit]");
     var maxBytes = parseInt(form.dataset.maxBytes, 10);
+    var fileInput = form.querySelector("input[type=file]");
+    // photo.js: the preview, and a large photo made smaller before it is sent.
+    var photo = window.SkincarePhoto && fileInput ? window.SkincarePhoto.setup(fileInput) : null;
 
-    form.addEventListener("submit", function (event) {
-      var input = form.querySelector("input[type=file]");
-      if (!window.FormData || !input) return; // let the browser post the form
-      event.preventDefault();
-      errors.textContent = "";
-      var file = input.files[0];
-      if (!file) { errors.textContent = "Choose a photo first."; return; }
-      if (maxBytes && file.size > maxBytes) {
-        errors.textContent = "The photo is larger than the " + Math.round(maxBytes / 1048576) + " MB limit.";
-        return;
-      }
+    function failed(message) {
+      progress.hidden = true;
+      button.disabled = false;
+      errors.textContent = message;
+    }
+
+    function send(data) {
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
@@ -39,20 +38,37 @@
           window.location.assign(data.redirect);
           return;
         }
-        progress.hidden = true;
-        button.disabled = false;
-        errors.textContent = (data.errors || ["The upload failed (" + xhr.status + "). Please try again."]).join(" ");
+        failed((data.errors || ["The upload failed (" + xhr.status + "). Please try again."]).join(" "));
       });
       xhr.addEventListener("error", function () {
-        progress.hidden = true;
-        button.disabled = false;
-        errors.textContent = "The upload failed. Check your connection and try again.";
+        failed("The upload failed. Check your connection and try again.");
       });
-      progress.hidden = false;
       bar.value = 0;
       label.textContent = "Uploading…";
+      xhr.send(data);
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !fileInput) return; // let the browser post the form
+      event.preventDefault();
+      errors.textContent = "";
+      var file = fileInput.files[0];
+      if (!file) { errors.textContent = "Choose a photo first."; return; }
+      progress.hidden = false;
+      bar.value = 0;
+      label.textContent = "Preparing the photo…";
       button.disabled = true;
-      xhr.send(new FormData(form));
+      var ready = photo ? photo.prepared() : Promise.resolve({blob: file, name: file.name});
+      ready.then(function (prepared) {
+        // The limit applies to what is sent: a large phone photo may fit once resized.
+        if (maxBytes && prepared.blob.size > maxBytes) {
+          failed("The photo is larger than the " + Math.round(maxBytes / 1048576) + " MB limit.");
+          return;
+        }
+        var data = new FormData(form);
+        if (prepared.blob !== file) data.set(fileInput.name, prepared.blob, prepared.name);
+        send(data);
+      });
     });
   }
 
