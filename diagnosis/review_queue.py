@@ -23,7 +23,7 @@ from diagnosis.models import (
     Review,
     ReviewOutcome,
 )
-from knowledge.models import UNKNOWN_CODE, Urgency
+from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 
 
 @dataclass(frozen=True)
@@ -102,18 +102,59 @@ class QueueSummary:
 def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
     """Counts for the queue's header, over the whole queue (not the filtered view)."""
     now = now or timezone.now()
-    qs = Analysis.objects.awaiting_review()
-    counts = dict(qs.values_list("priority").annotate(n=Count("id")).order_by())
-    by_priority = {p.value: counts.get(p.value, 0) for p in sorted(
-        Urgency, key=lambda p: -PRIORITY_RANK[p])}
-    oldest = qs.filter(priority=Urgency.URGENT).aggregate(first=Min("created_at"))["first"]
-    total = sum(counts.values())
+    # One aggregate query: the queue, the staff home and the dashboard all show it.
+    priorities = sorted(Urgency, key=lambda p: -PRIORITY_RANK[p])
+    row = Analysis.objects.awaiting_review().aggregate(
+        total=Count("id"),
+        claimable=Count("id", filter=Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)),
+        oldest_urgent=Min("created_at", filter=Q(priority=Urgency.URGENT)),
+        **{p.value: Count("id", filter=Q(priority=p)) for p in priorities},
+    )
+    oldest = row["oldest_urgent"]
     return QueueSummary(
-        total=total,
-        by_priority=by_priority,
+        total=row["total"],
+        by_priority={p.value: row[p.value] for p in priorities},
         oldest_urgent_since=oldest,
         oldest_urgent_wait=(now - oldest) if oldest else None,
-        claimed=total - qs.claimable(now).count(),
+        claimed=row["total"] - row["claimable"],
+    )
+
+
+@dataclass(frozen=True)
+class DermatologistHome:
+    """What the dermatologist's start page shows: the queue's state and their own work."""
+
+    summary: QueueSummary
+    claimed: list[Analysis]  # their live claims, in review order
+    recent_sign_offs: list[Review]  # newest first
+    unreviewed_entries: int  # knowledge-base entries no clinician has reviewed yet
+    entries: int
+
+
+RECENT_SIGN_OFFS = 10
+
+
+def home_for_dermatologist(
+    *, user: Any, now: dt.datetime | None = None, recent: int = RECENT_SIGN_OFFS
+) -> DermatologistHome:
+    """The start page's reads in five queries, whatever the number of rows shown."""
+    now = now or timezone.now()
+    claimed = list(queue_queryset(QueueFilters(claim="mine"), user=user, now=now))
+    sign_offs = list(
+        Review.objects.filter(reviewer=user, outcome=ReviewOutcome.SIGNED_OFF)
+        .select_related("diagnosis", "case")
+        .order_by("-signed_off_at", "-id")[:recent]
+    )
+    # The seeded entries ship unreviewed (README); the page keeps saying so until they are.
+    kb = Disease.objects.aggregate(
+        total=Count("id"), unreviewed=Count("id", filter=Q(last_reviewed_at__isnull=True))
+    )
+    return DermatologistHome(
+        summary=queue_summary(now=now),
+        claimed=claimed,
+        recent_sign_offs=sign_offs,
+        unreviewed_entries=kb["unreviewed"],
+        entries=kb["total"],
     )
 
 

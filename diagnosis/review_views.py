@@ -4,6 +4,11 @@ Every view records an audit row (audit.mixins.audited), refused requests include
 
 Selectors for browser tests (stable; change them only together with the e2e test):
 
+Dermatologist home (`staff_home`, /staff/):
+  #home-queue, a[data-testid=home-count-urgent|home-count-soon|home-count-routine]
+  (each links to the queue filtered by that priority), #home-oldest-urgent,
+  ul#home-claimed > li[data-testid=claimed-case][data-analysis-id=<id>] (a link to its review
+  page), ul#home-sign-offs > li[data-testid=sign-off]
 Queue (`diagnosis:review_queue`, /review/):
   #queue-summary, [data-testid=count-urgent|count-soon|count-routine], #oldest-urgent-wait
   #queue-filters (GET form; fields flag, predicted, priority, body_site, confidence_min,
@@ -53,7 +58,7 @@ from diagnosis import review_services as services
 from diagnosis.models import Analysis, Case, LesionImage, Review
 from diagnosis.review_export import export_zip_file
 from diagnosis.review_forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
-from diagnosis.review_queue import queue_queryset, queue_summary
+from diagnosis.review_queue import home_for_dermatologist, queue_queryset, queue_summary
 from diagnosis.review_serializers import AnnotationOutputSerializer
 from diagnosis.views import request_user
 from knowledge.models import Disease
@@ -79,6 +84,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
     }
     return render(request, "diagnosis/review_queue.html", context)
+
+
+@require_GET
+@audited("list", "diagnosis.analysis", pk_kwarg=None)
+@dermatologist_required
+def dermatologist_home(request: HttpRequest) -> HttpResponse:
+    """The dermatologist's start page: the queue by priority, their claims and sign-offs."""
+    now = timezone.now()
+    home = home_for_dermatologist(user=request_user(request), now=now)
+    return render(request, "diagnosis/dermatologist_home.html", {"home": home, "now": now})
 
 
 def _analysis_for_review(pk: int) -> Analysis:

@@ -146,7 +146,7 @@ class StaffSummarySerializer(serializers.Serializer):
 
 
 class StaffSummaryView(APIView):
-    """Dermatologists: counts behind their start page."""
+    """Dermatologists: platform counts (patients, research consent, dermatologists, entries)."""
 
     permission_classes = [IsDermatologist]
 

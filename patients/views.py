@@ -3,16 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
 from audit.services import record_access
-from knowledge.models import Disease
 from patients.forms import SignupForm
-from patients.models import PatientProfile, Role, User
-from patients.permissions import dermatologist_required
+from patients.models import PatientProfile, User
 from patients.services import patient_register
 
 
@@ -54,21 +51,3 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Welcome! Your account has been created.")
             return redirect("home")
     return render(request, "patients/signup.html", {"form": form})
-
-
-@dermatologist_required
-def staff_home(request: HttpRequest) -> HttpResponse:
-    """The dermatologist's start page: who they are and the state of the knowledge base."""
-    patients = PatientProfile.objects.aggregate(
-        total=Count("id"), research=Count("id", filter=Q(consent_research=True))
-    )
-    diseases = Disease.objects.order_by("last_reviewed_at", "code")
-    context = {
-        "patient_count": patients["total"],
-        "research_count": patients["research"],
-        "dermatologist_count": User.objects.filter(
-            role=Role.DERMATOLOGIST, is_active=True
-        ).count(),
-        "diseases": diseases,
-    }
-    return render(request, "patients/staff_home.html", context)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from diagnosis import review_views
 from patients import views as patient_views
 from skincare_project.views import favicon, healthz
 
@@ -15,7 +16,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/signup/", patient_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("staff/", patient_views.staff_home, name="staff_home"),
+    path("staff/", review_views.dermatologist_home, name="staff_home"),
     path("knowledge/", include("knowledge.urls")),
     path("", include("diagnosis.urls")),
     path("", include("audit.urls")),

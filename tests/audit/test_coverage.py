@@ -40,7 +40,6 @@ ALLOWLIST = {
     "password_reset_done": "password reset by email",
     "password_reset_confirm": "password reset by email",
     "password_reset_complete": "password reset by email",
-    "staff_home": "counts of patients and the knowledge base's review state only",
     "api_staff_summary": "counts only",
     "knowledge:disease_index": "public knowledge base",
     "knowledge:disease_detail": "public knowledge base",
@@ -109,6 +108,7 @@ ROUTES: dict[str, Call] = {
     "diagnosis:image_thumbnail": Call("/images/{image}/thumbnail/"),
     "audit:case_timeline": Call("/cases/{case}/timeline/"),
     # Dermatologists' pages
+    "staff_home": Call("/staff/", who="dana"),
     "diagnosis:review_queue": Call("/review/", who="dana"),
     "diagnosis:review_detail": Call("/review/analyses/{analysis}/", who="dana"),
     "diagnosis:review_claim": Call("/review/analyses/{analysis}/claim/", who="dana",
