@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
@@ -8,16 +9,27 @@ from django.utils.safestring import SafeString, mark_safe
 from knowledge.models import Disease, DiseaseItem, DiseaseSource
 from knowledge.services import disease_mark_reviewed
 
+# A list item is a sentence or two: the admin's default textarea (10 rows) for each of a
+# disease's ~15 items made the change form some 6,800 px tall. Two rows, as wide as the row
+# allows, hold all but 2 of the 108 seeded items at 1280 px; those scroll in their box.
+ITEM_TEXT = forms.Textarea(attrs={"rows": 2, "cols": 100, "class": "item-text"})
+LONG_TEXT = forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"})
+
 
 class DiseaseItemInline(admin.TabularInline):
     model = DiseaseItem
     extra = 1
     fields = ("kind", "order", "text")
+    formfield_overrides = {models.TextField: {"widget": ITEM_TEXT}}
 
 
 class DiseaseSourceInline(admin.TabularInline):
     model = DiseaseSource
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # A plain URL input: the admin's own shows the link again above the box ("Currently:"),
+    # which pushed the table past the page's right edge.
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"size": 40})}
+    }
     extra = 1
     fields = ("order", "publisher", "title", "url")
 
@@ -37,6 +49,7 @@ class DiseaseAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "also_known_as", "icd10", "summary", "items__text")
     ordering = ("code",)
     inlines = [DiseaseItemInline, DiseaseSourceInline]
+    formfield_overrides = {models.TextField: {"widget": LONG_TEXT}}
     readonly_fields = ("last_reviewed_by", "last_reviewed_at", "updated_at", "preview")
     actions = ["mark_reviewed"]
     fieldsets = (
@@ -44,8 +57,12 @@ class DiseaseAdmin(admin.ModelAdmin):
         ("Triage", {"fields": ("severity_group", "urgency")}),
         ("For patients", {"fields": ("summary", "when_to_see_doctor")}),
         ("Review", {"fields": ("last_reviewed_by", "last_reviewed_at", "updated_at")}),
-        ("Preview", {"fields": ("preview",)}),
+        # Folded (a <details> element): the rendered page is as long as the form itself.
+        ("Preview", {"fields": ("preview",), "classes": ("collapse",)}),
     )
+
+    class Media:
+        css = {"all": ("knowledge/disease_admin.css",)}
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Disease], search_term: str
