@@ -108,6 +108,8 @@ class AuditEvent(AppendOnlyModel):
 class TimelineKind(models.TextChoices):
     OPENED = "opened", "Case opened"
     IMAGE_UPLOADED = "image_uploaded", "Photo uploaded"
+    IMAGE_REMOVED = "image_removed", "Photo removed"
+    IMAGE_HIDDEN = "image_hidden", "Photo hidden from the patient"
     ANALYSIS_FINISHED = "analysis_finished", "Analysis finished"
     ANALYSIS_REJECTED = "analysis_rejected", "Photo could not be used"
     ANALYSIS_FAILED = "analysis_failed", "Analysis failed"

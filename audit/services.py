@@ -15,11 +15,11 @@ Public interface, for every app:
     record_event(case, kind, *, actor=None, patient_visible=False, message="", data=None)
         -> TimelineEvent
         Something happened to a case. `kind` is a TimelineKind value: opened, image_uploaded,
-        analysis_finished, analysis_rejected, analysis_failed, flagged, claimed, released,
-        claim_expired, reassigned, reviewed, self_care_override, message_sent,
-        retake_requested, reopened, escalated, closed. `actor` None means the system (the
-        worker, the sweeper). Call it in the same transaction as the change it describes.
-        `message` is shown on the timeline (to the patient too when `patient_visible`).
+        image_removed, image_hidden, analysis_finished, analysis_rejected, analysis_failed,
+        flagged, claimed, released, claim_expired, reassigned, reviewed, self_care_override,
+        message_sent, retake_requested, reopened, escalated, closed. `actor` None means the
+        system (the worker, the sweeper). Call it in the same transaction as the change it
+        describes. `message` is shown on the timeline (to the patient too when `patient_visible`).
 
 Request glue, in audit.mixins:
 

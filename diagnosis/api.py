@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -24,8 +25,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.mixins import AuditedViewMixin, audit_target
-from diagnosis import services
-from diagnosis.models import Analysis, Case, LesionImage
+from diagnosis import image_services, services
+from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.serializers import (
     AnalysisOutputSerializer,
     CaseDetailOutputSerializer,
@@ -52,6 +53,10 @@ class _ReadsCases(BasePermission):
 def _drf_error(exc: DjangoValidationError) -> ValidationError:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     return ValidationError(detail)
+
+
+def _image_count(user: Any) -> Count:
+    return Count("images", filter=shown_images(user, "images__"))
 
 
 def analyses_with_flags() -> Prefetch[Any]:
@@ -82,7 +87,7 @@ class CaseListCreateApi(_DiagnosisView):
     def get_queryset(self) -> QuerySet[Case]:
         return (
             Case.objects.visible_to(self.request.user)
-            .annotate(image_count=Count("images"))
+            .annotate(image_count=_image_count(self.request.user))
             .order_by("-created_at", "-id")
         )
 
@@ -111,10 +116,13 @@ class CaseDetailApi(_DiagnosisView):
     audit_object_type = "diagnosis.case"
 
     def get_queryset(self) -> QuerySet[Case]:
-        images = LesionImage.objects.prefetch_related(analyses_with_flags())
+        user = self.request.user
+        images = LesionImage.objects.filter(shown_images(user)).prefetch_related(
+            analyses_with_flags()
+        )
         return (
-            Case.objects.visible_to(self.request.user)
-            .annotate(image_count=Count("images"))
+            Case.objects.visible_to(user)
+            .annotate(image_count=_image_count(user))
             .prefetch_related(Prefetch("images", queryset=images))
         )
 
@@ -146,7 +154,11 @@ class CaseImagesApi(_DiagnosisView):
     @extend_schema(responses={200: ImageOutputSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
         case = get_object_or_404(self.get_queryset(), pk=pk)
-        images = case.images.prefetch_related(analyses_with_flags()).order_by("created_at", "id")
+        images = (
+            case.images.filter(shown_images(request.user))
+            .prefetch_related(analyses_with_flags())
+            .order_by("created_at", "id")
+        )
         page = self.paginate_queryset(images)
         data = ImageOutputSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
@@ -231,3 +243,60 @@ class ImageThumbnailApi(_ImageFileApi):
 
     thumbnail = True
     audit_detail = {"variant": "thumbnail"}
+
+
+class _OwnImageView(_DiagnosisView):
+    """A photo of one of your own cases, still on your pages (another patient's is a 404)."""
+
+    permission_classes = [IsAuthenticated, IsPatient]
+    audit_object_type = "diagnosis.lesionimage"
+
+    def get_queryset(self) -> QuerySet[LesionImage]:
+        user = request_user(self.request)
+        return LesionImage.objects.filter(shown_images(user), case__patient=user).select_related(
+            "case"
+        )
+
+
+def _reviewed_response(exc: image_services.ImageReviewedError, image: LesionImage) -> Response:
+    return Response(
+        {"detail": " ".join(exc.messages), "code": exc.code,
+         "hide_url": reverse("api_image_hide", kwargs={"pk": image.pk})},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class ImageApi(_OwnImageView):
+    """Remove a photo sent by mistake: deleted, never analysed or reviewed, noted on the case.
+
+    A photo a dermatologist has reviewed is part of the medical record: the answer is 409 with
+    the reason and `hide_url`, where it can be hidden from your pages instead.
+    """
+
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Removed; its files are deleted."),
+            409: OpenApiResponse(description="Reviewed: detail, code, hide_url; nothing changed."),
+        },
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        image = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            image_services.image_remove(image=image, by=request_user(request))
+        except image_services.ImageReviewedError as exc:
+            return _reviewed_response(exc, image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageHideApi(_OwnImageView):
+    """Hide a photo from your pages; your dermatologists still see it in your record."""
+
+    audit_actions = {"POST": "update"}
+    audit_detail = {"change": "hidden"}
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Hidden.")})
+    def post(self, request: Request, pk: int) -> Response:
+        image = get_object_or_404(self.get_queryset(), pk=pk)
+        image_services.image_hide(image=image, by=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -120,10 +120,20 @@ class Case(models.Model):
         return self.changed or self.bleeds
 
 
+def shown_images(user: Any, prefix: str = "") -> Q:
+    """The photos `user` is shown: never a removed one (its files are gone), and a hidden
+    one only to clinicians, for whom it stays part of the clinical record."""
+    shown = Q(**{f"{prefix}removed_at__isnull": True})
+    if not (user and user.is_authenticated and user.role in (Role.DERMATOLOGIST, Role.ADMIN)):
+        shown &= Q(**{f"{prefix}hidden_at__isnull": True})
+    return shown
+
+
 class LesionImageQuerySet(models.QuerySet["LesionImage"]):
     def visible_to(self, user: Any) -> LesionImageQuerySet:
         scope = _user_scope(user, "case__patient")
-        return self if scope is None else self.filter(scope)
+        shown = self.filter(shown_images(user))
+        return shown if scope is None else shown.filter(scope)
 
 
 class LesionImage(models.Model):
@@ -145,14 +155,21 @@ class LesionImage(models.Model):
     width = models.PositiveIntegerField()  # of the stored image, orientation applied
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by image_services: removed by the patient before anyone reviewed it (the files are
+    # deleted, the row stays for the audit trail), or hidden from the patient's pages after a
+    # review (everything kept for the clinical record).
+    removed_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
 
     objects = LesionImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            # A removed photo may be sent again.
             models.UniqueConstraint(
-                fields=["case", "sha256"], name="diagnosis_image_unique_per_case"
+                fields=["case", "sha256"], condition=Q(removed_at__isnull=True),
+                name="diagnosis_image_unique_per_case",
             )
         ]
 
@@ -184,7 +201,8 @@ PRIORITY_RANK = {Urgency.URGENT: 3, Urgency.SOON: 2, Urgency.ROUTINE: 1}
 class AnalysisQuerySet(models.QuerySet["Analysis"]):
     def visible_to(self, user: Any) -> AnalysisQuerySet:
         scope = _user_scope(user, "image__case__patient")
-        return self if scope is None else self.filter(scope)
+        shown = self.filter(shown_images(user, "image__"))
+        return shown if scope is None else shown.filter(scope)
 
     def pending(self) -> AnalysisQuerySet:
         return self.filter(status__in=PENDING_STATUSES)
@@ -193,7 +211,10 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
         """Finished analyses with at least one flag nobody has resolved yet."""
         open_flags = Flag.objects.filter(analysis=OuterRef("pk"), resolved_at__isnull=True)
         # A retake flag is raised at upload, before the photo is analysed: wait for the result.
-        return self.filter(Exists(open_flags), status__in=FINISHED_STATUSES)
+        # A photo the patient removed is out, even if a flag was left open.
+        return self.filter(
+            Exists(open_flags), status__in=FINISHED_STATUSES, image__removed_at__isnull=True
+        )
 
     def claimable(self, now: dt.datetime) -> AnalysisQuerySet:
         """Nobody holds a live claim: never claimed, released, or the claim ran out."""

@@ -144,7 +144,7 @@ class ReviewDetailApi(_ReviewApi):
             .prefetch_related("flags"), pk=pk,
         )
         case = analysis.image.case
-        images = case.images.prefetch_related(
+        images = case.images.filter(removed_at__isnull=True).prefetch_related(
             Prefetch("annotations", queryset=Annotation.objects.select_related("author"))
         ).order_by("-created_at", "-id")
         diseases = {d.code: d for d in Disease.objects.with_content()}

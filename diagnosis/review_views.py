@@ -115,7 +115,7 @@ def _review_context(request: HttpRequest, analysis: Analysis, **forms: Any) -> d
     now = timezone.now()
     case: Case = analysis.image.case
     images = list(
-        case.images.prefetch_related(
+        case.images.filter(removed_at__isnull=True).prefetch_related(
             Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
         ).order_by("-created_at", "-id")
     )

@@ -97,7 +97,8 @@ def _read_upload(upload: UploadedFile) -> bytes:
 
 
 def _duplicate(case: Case, sha256: str) -> UploadOutcome | None:
-    image = LesionImage.objects.filter(case=case, sha256=sha256).first()
+    # A removed photo sent again is a new photo (its files are gone).
+    image = LesionImage.objects.filter(case=case, sha256=sha256, removed_at__isnull=True).first()
     if image is None:
         return None
     analysis = image.analyses.order_by("-created_at", "-id").first()
@@ -205,7 +206,11 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
     """
     now = timezone.now()
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
-    claimable = Analysis.objects.filter(_claimable(now), pk=analysis_id)
+    # Never for a photo the patient removed (image_services finishes its rows; this is the
+    # guard for a row that slipped past that).
+    claimable = Analysis.objects.filter(
+        _claimable(now), pk=analysis_id, image__removed_at__isnull=True
+    )
     claimed = claimable.filter(attempts__lt=max_attempts).update(
         status=AnalysisStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
         finished_at=None,

@@ -12,6 +12,8 @@ urlpatterns = [
     path("cases/<int:pk>/status/", views.case_status, name="case_status"),
     path("images/<int:pk>/", views.image_file, name="image_file"),
     path("images/<int:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
+    path("images/<int:pk>/remove/", views.image_remove, name="image_remove"),
+    path("images/<int:pk>/hide/", views.image_hide, name="image_hide"),
     # Dermatologists
     path("review/", review_views.review_queue, name="review_queue"),
     path("review/export/", review_views.review_export, name="review_export"),

@@ -12,15 +12,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.mixins import audit_target, audited
-from diagnosis import services
+from diagnosis import image_services, services
 from diagnosis.forms import CaseForm, UploadForm
-from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome
+from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome, shown_images
 from diagnosis.patient_texts import result_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
@@ -67,11 +67,13 @@ def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
 @audited("list", "diagnosis.case", pk_kwarg=None)
 @patient_required
 def case_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
     cases = (
-        Case.objects.filter(patient=request_user(request))
-        .annotate(image_count=Count("images"))
+        Case.objects.filter(patient=user)
+        .annotate(image_count=Count("images", filter=shown_images(user, "images__")))
         .prefetch_related(
-            Prefetch("images", queryset=LesionImage.objects.prefetch_related("analyses"))
+            Prefetch("images", queryset=LesionImage.objects.filter(shown_images(user))
+                     .prefetch_related("analyses"))
         )
     )
     rows = []
@@ -105,9 +107,9 @@ def _case_for(request: HttpRequest, pk: int) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
 
 
-def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
+def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict[str, Any]:
     images = list(
-        case.images.prefetch_related(
+        case.images.filter(shown_images(user)).prefetch_related(
             Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
         ).order_by("-created_at", "-id")
     )
@@ -117,6 +119,10 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
         for r in Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
         .select_related("diagnosis")
     }
+    # A photo is part of the clinical record once any review of the case came after it
+    # (image_services.image_is_reviewed): it can then be hidden, no longer removed.
+    last_review = Review.objects.filter(case=case).aggregate(last=Max("created_at"))["last"]
+    reviewed = {i.pk for i in images if last_review is not None and last_review >= i.created_at}
     # (photo, its newest analysis, the conclusion on that analysis, superseded by the conclusion)
     history: list[tuple[LesionImage, Analysis | None, Review | None, bool]] = []
     for image in images:
@@ -152,6 +158,7 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
         "conclusion": conclusion,
         "clinician_disease": clinician_disease,
         "retake_request": case_retake_request(case),
+        "reviewed_images": reviewed,
         "form": form or UploadForm(),
         "max_bytes": settings.UPLOAD_MAX_BYTES,
     }
@@ -162,7 +169,7 @@ def _case_context(case: Case, form: UploadForm | None = None) -> dict[str, Any]:
 @case_reader_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk)
-    return render(request, "diagnosis/case_detail.html", _case_context(case))
+    return render(request, "diagnosis/case_detail.html", _case_context(case, request.user))
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -209,7 +216,9 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if _wants_json(request):
         errors = [str(e) for errors in form.errors.values() for e in errors]
         return JsonResponse({"errors": errors}, status=400)
-    return render(request, "diagnosis/case_detail.html", _case_context(case, form), status=400)
+    return render(
+        request, "diagnosis/case_detail.html", _case_context(case, request.user, form), status=400
+    )
 
 
 @require_GET
@@ -217,7 +226,7 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def case_status(request: HttpRequest, pk: int) -> JsonResponse:
     """What the case page polls while an analysis runs: small, and no health data."""
     case = _case_for(request, pk)
-    analyses = Analysis.objects.filter(image__case=case).order_by("id")
+    analyses = Analysis.objects.filter(image__case=case).visible_to(request.user).order_by("id")
     states = [{"id": a.pk, "status": a.status} for a in analyses.only("id", "status")]
     pending = any(s["status"] in ("queued", "running") for s in states)
     response = JsonResponse({"pending": pending, "analyses": states})
@@ -239,3 +248,40 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponse:
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
     return image_response(image, thumbnail=True)
+
+
+def _own_image(request: HttpRequest, pk: int) -> LesionImage:
+    """A photo of one of the signed-in patient's cases that is still on their pages."""
+    user = request_user(request)
+    return get_object_or_404(
+        LesionImage.objects.filter(shown_images(user), case__patient=user).select_related("case"),
+        pk=pk,
+    )
+
+
+@require_POST
+@audited("delete", "diagnosis.lesionimage")
+@patient_required
+def image_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page's "Remove this photo" button (after the browser's confirmation)."""
+    image = _own_image(request, pk)
+    try:
+        image_services.image_remove(image=image, by=request_user(request))
+    except image_services.ImageReviewedError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The photo was removed.")
+    return redirect(image.case)
+
+
+@require_POST
+@audited("update", "diagnosis.lesionimage", detail={"change": "hidden"})
+@patient_required
+def image_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide a reviewed photo from the patient's pages; it stays in the clinical record."""
+    image = _own_image(request, pk)
+    image_services.image_hide(image=image, by=request_user(request))
+    messages.success(
+        request, "The photo is hidden from your pages. Your dermatologist can still see it."
+    )
+    return redirect(image.case)

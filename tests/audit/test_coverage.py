@@ -106,6 +106,8 @@ ROUTES: dict[str, Call] = {
     "diagnosis:image_upload": Call("/cases/{case}/upload/", method="post", ok=(400,), data={}),
     "diagnosis:image_file": Call("/images/{image}/"),
     "diagnosis:image_thumbnail": Call("/images/{image}/thumbnail/"),
+    "diagnosis:image_remove": Call("/images/{image}/remove/", method="post", ok=(302,)),
+    "diagnosis:image_hide": Call("/images/{image}/hide/", method="post", ok=(302,)),
     "audit:case_timeline": Call("/cases/{case}/timeline/"),
     # Dermatologists' pages
     "staff_home": Call("/staff/", who="dana"),
@@ -135,6 +137,8 @@ ROUTES: dict[str, Call] = {
     "api_case_detail": Call("/api/v1/cases/{case}/", api=True),
     "api_case_images": Call("/api/v1/cases/{case}/images/", api=True),
     "api_analysis": Call("/api/v1/analyses/{analysis}/", api=True),
+    "api_image": Call("/api/v1/images/{image}/", method="delete", api=True, ok=(204, 409)),
+    "api_image_hide": Call("/api/v1/images/{image}/hide/", method="post", api=True, ok=(204,)),
     "api_image_file": Call("/api/v1/images/{image}/file/", api=True),
     "api_image_thumbnail": Call("/api/v1/images/{image}/thumbnail/", api=True),
     "api_case_timeline": Call("/api/v1/cases/{case}/timeline/", api=True),

@@ -87,7 +87,15 @@
     window.setTimeout(tick, 1000);
   }
 
+  // Removing a photo cannot be undone: ask first (forms marked data-confirm).
+  function setupConfirm(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-confirm]").forEach(setupConfirm);
     var form = document.getElementById("upload-form");
     if (form) setupUpload(form);
     var section = document.getElementById("analysis");
