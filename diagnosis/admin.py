@@ -30,12 +30,13 @@ class LesionImageInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "patient", "status", "body_site", "duration", "changed", "bleeds",
-                    "created_at")
+    list_display = ("id", "title", "patient", "status", "body_site", "duration", "changed",
+                    "bleeds", "created_at")
     list_filter = ("status", "body_site", "changed", "bleeds", "itches")
-    # Moved by the review services only, so the timeline always says why.
-    readonly_fields = ("status",)
-    search_fields = ("patient__username",)
+    # Moved by the review services only, so the timeline always says why; and what the
+    # patient has read is theirs to change, by opening the case.
+    readonly_fields = ("status", "patient_seen_review_at")
+    search_fields = ("patient__username", "title")
     raw_id_fields = ("patient",)
     inlines = [LesionImageInline]
 

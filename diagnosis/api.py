@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from audit.mixins import AuditedViewMixin, audit_target
 from diagnosis import image_services, services
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
+from diagnosis.patient_status import with_patient_status
 from diagnosis.serializers import (
     AnalysisOutputSerializer,
     CaseDetailOutputSerializer,
@@ -85,11 +86,13 @@ class CaseListCreateApi(_DiagnosisView):
         return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Case]:
-        return (
-            Case.objects.visible_to(self.request.user)
-            .annotate(image_count=_image_count(self.request.user))
+        user = self.request.user
+        cases = (
+            Case.objects.visible_to(user)
+            .annotate(image_count=_image_count(user))
             .order_by("-created_at", "-id")
         )
+        return with_patient_status(cases, user)
 
     @extend_schema(responses={200: CaseOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -117,19 +120,17 @@ class CaseDetailApi(_DiagnosisView):
 
     def get_queryset(self) -> QuerySet[Case]:
         user = self.request.user
-        images = LesionImage.objects.filter(shown_images(user)).prefetch_related(
-            analyses_with_flags()
-        )
-        return (
-            Case.objects.visible_to(user)
-            .annotate(image_count=_image_count(user))
-            .prefetch_related(Prefetch("images", queryset=images))
+        # The photos shown, with their analyses and flags: what patient_status reads too.
+        return with_patient_status(
+            Case.objects.visible_to(user).annotate(image_count=_image_count(user)), user
         )
 
     @extend_schema(responses={200: CaseDetailOutputSerializer})
     def get(self, request: Request, pk: int) -> Response:
         case = get_object_or_404(self.get_queryset(), pk=pk)
+        # Answered with the status as it was: the app shows "new" this once, like My cases.
         data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
+        services.case_review_seen(case=case, user=request_user(request))
         return Response(data)
 
 

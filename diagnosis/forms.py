@@ -19,6 +19,13 @@ class _ServiceErrorsMixin(forms.Form):
 class CaseForm(_ServiceErrorsMixin):
     """What the patient tells us about the lesion; diagnosis.services.case_create checks it."""
 
+    title = forms.CharField(
+        label="Name this case (optional)",
+        required=False,
+        max_length=120,
+        help_text='For example "Mole on my left forearm". Left blank, it is named after where '
+        "it is and today's date.",
+    )
     body_site = forms.ChoiceField(label="Where is it?", choices=BodySite.choices)
     duration = forms.ChoiceField(label="How long has it been there?", choices=Duration.choices)
     changed = forms.BooleanField(

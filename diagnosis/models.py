@@ -96,9 +96,14 @@ class Case(models.Model):
     itches = models.BooleanField("it itches", default=False)
     bleeds = models.BooleanField("it bleeds or weeps", default=False)
     note = models.TextField(blank=True, max_length=2000)
+    # The patient's name for it; case_create fills a blank one with the body site and date.
+    title = models.CharField(max_length=120, blank=True)
     status = models.CharField(
         max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN, db_index=True
     )
+    # When the patient last opened the case page after a conclusion (services.case_review_seen):
+    # a conclusion signed off later is "new" in My cases.
+    patient_seen_review_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,4 +1,6 @@
 """What the patient reads about an analysis before a dermatologist's conclusion: one place.
+Also where each case stands (My cases, the API's patient_status), its default title, and the
+conclusion as the case page words it.
 
 The case page (templates/diagnosis/_result.html, _summary.html) and the API
 (AnalysisOutputSerializer.patient_text) both take their words from here, so that a page and
@@ -16,11 +18,22 @@ actually named: for a photo it called unknown, its closest types are not an answ
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
-from diagnosis.models import Analysis, AnalysisStatus, Flag, FlagKind
+from diagnosis.models import (
+    Analysis,
+    AnalysisStatus,
+    BodySite,
+    Flag,
+    FlagKind,
+    Recommendation,
+    Review,
+)
 from knowledge.models import Disease, Urgency
 
 # The states of a result as the patient sees it.
@@ -239,3 +252,135 @@ def short_summary(analysis: Analysis | None) -> str:
         REJECTED: "Retake needed",
         FAILED: "Could not be analysed",
     }[state]
+
+
+# --- Cases: their titles, where each stands, and the dermatologist's conclusion ---------------
+
+
+def default_case_title(body_site: str, day: dt.date) -> str:
+    """A new case's title when the patient gives none: "Back, 3 Dec 2026"."""
+    site = BodySite(body_site).label if body_site in BodySite.values else body_site
+    return f"{site}, {day.day} {day:%b %Y}"
+
+
+def long_date(moment: dt.datetime) -> str:
+    """3 December 2026, in the site's time zone."""
+    day = timezone.localdate(moment)
+    return f"{day.day} {day:%B %Y}"
+
+
+def dermatologist_name(user: Any) -> str:
+    """How the patient's pages name a dermatologist: "Dr Dana Smith"."""
+    name = user.get_full_name().strip() if user is not None else ""
+    if not name:
+        return "Your dermatologist"
+    return name if name.lower().startswith(("dr ", "dr. ")) else f"Dr {name}"
+
+
+# Where a case stands, as My cases and the API's patient_status say it
+# (diagnosis/patient_status.py decides which). Codes are for apps; labels and texts for people.
+NO_PHOTO = "no_photo"
+AWAITING_ANALYSIS = "awaiting_analysis"
+NEEDS_NEW_PHOTO = "needs_new_photo"
+AWAITING_DERMATOLOGIST = "awaiting_dermatologist"
+REVIEWED = "reviewed"
+ESTIMATE_READY = "estimate_ready"
+CLOSED = "closed"
+
+CASE_STATUS_LABELS = {
+    NO_PHOTO: "Add a photo",
+    AWAITING_ANALYSIS: "Awaiting analysis",
+    NEEDS_NEW_PHOTO: "Needs a new photo",
+    AWAITING_DERMATOLOGIST: "Waiting for a dermatologist",
+    REVIEWED: "Reviewed by {reviewer} on {date}",
+    ESTIMATE_READY: "Automated estimate ready",
+    CLOSED: "Closed",
+}
+NEW_REVIEW_BADGE = "New"
+STATUS_NO_PHOTO = "No photo yet: add one to get an automated first assessment."
+STATUS_ANALYSING = "Your photo is being analysed. This usually takes a few seconds."
+STATUS_RETAKE_ASKED = "Your dermatologist asked for a new photo. Add it on the case page."
+STATUS_REJECTED = "Your last photo could not be assessed. Please take it again."
+STATUS_FAILED = "We could not analyse your last photo. Please send it again."
+STATUS_WAITING = (
+    "A dermatologist will review your photo{priority}, usually within {days} working "
+    "day{plural}."
+)
+STATUS_REVIEWED = "Open the case to read their conclusion."
+STATUS_ESTIMATE_READY = (
+    "Not reviewed by a dermatologist: the automated estimate raised no reason to send it to "
+    "one. It can be wrong; see a doctor if you are worried."
+)
+STATUS_CLOSED = "Nobody is working on this case now. Add a new photo to have it checked again."
+
+
+@dataclass(frozen=True)
+class CaseStatusText:
+    """Where a case stands, in the patient's words."""
+
+    code: str
+    label: str
+    text: str
+    new: bool = False  # a conclusion the patient has not opened the case page since
+    reviewer_name: str = ""
+    reviewed_at: dt.datetime | None = None
+
+
+def waiting_text(priority: str) -> str:
+    days = expected_review_days(priority)
+    return STATUS_WAITING.format(
+        priority=" as a priority" if priority == Urgency.URGENT else "", days=days,
+        plural="s" if days != 1 else "",
+    )
+
+
+def reviewed_status(review: Review, *, new: bool) -> CaseStatusText:
+    reviewer = dermatologist_name(review.reviewer)
+    return CaseStatusText(
+        code=REVIEWED,
+        label=CASE_STATUS_LABELS[REVIEWED].format(
+            reviewer=reviewer, date=long_date(review.signed_off_at)),
+        text=STATUS_REVIEWED, new=new, reviewer_name=reviewer,
+        reviewed_at=review.signed_off_at,
+    )
+
+
+# The conclusion on the case page: sentences, not a list of labels.
+RECOMMENDATION_SENTENCES = {
+    Recommendation.SELF_CARE: "You do not need a visit: you can look after it yourself.",
+    Recommendation.SEE_DOCTOR: "Please see a doctor in person within {days} days.",
+    Recommendation.URGENT_REFERRAL: "You need to see a specialist urgently: you are being "
+    "referred.",
+    Recommendation.BIOPSY: "A biopsy is needed: a doctor takes a small sample of the skin to "
+    "examine in a laboratory.",
+}
+
+
+@dataclass(frozen=True)
+class ConclusionText:
+    """A conclusion as the case page writes it: `lead` and the diagnosis make one sentence
+    ("Dr Dana Smith reviewed your photo on 3 December 2026: melanoma.")."""
+
+    lead: str
+    diagnosis: str
+    recommendation: str
+    message_heading: str
+
+
+def conclusion_text(review: Review, *, covers_latest: bool) -> ConclusionText:
+    reviewer = dermatologist_name(review.reviewer)
+    photo = ("your photo" if covers_latest
+             else f"your photo of {long_date(review.analysis.image.created_at)}")
+    second = ", with a second opinion" if review.is_second_opinion else ""
+    # The knowledge base's names are capitalised labels ("Melanoma"); inside a sentence they
+    # read in lower case. A free-text diagnosis stays as the dermatologist typed it.
+    diagnosis = (review.diagnosis.name.lower() if review.diagnosis is not None
+                 else review.diagnosis_text)
+    recommendation = RECOMMENDATION_SENTENCES.get(
+        Recommendation(review.recommendation), review.recommendation_text
+    ).format(days=review.follow_up_days)
+    return ConclusionText(
+        lead=f"{reviewer} reviewed {photo} on {long_date(review.signed_off_at)}{second}:",
+        diagnosis=diagnosis, recommendation=recommendation,
+        message_heading=f"{reviewer}'s message to you",
+    )

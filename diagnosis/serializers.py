@@ -9,7 +9,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from diagnosis import patient_texts as texts
 from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage, Review
+from diagnosis.patient_status import patient_status
 from diagnosis.patient_texts import result_text, retake_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
@@ -22,6 +24,10 @@ class CaseInputSerializer(serializers.Serializer):
     itches = serializers.BooleanField(required=False, default=False)
     bleeds = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, default="",
+        help_text="The patient's name for the case; blank gets the body site and today's date.",
+    )
 
 
 class ImageUploadInputSerializer(serializers.Serializer):
@@ -253,15 +259,38 @@ class ImageOutputSerializer(serializers.ModelSerializer):
         return reverse("api_image_thumbnail", kwargs={"pk": image.pk})
 
 
+class PatientStatusSerializer(serializers.Serializer):
+    """Where the case stands, as My cases says it (diagnosis/patient_status.py)."""
+
+    code = serializers.ChoiceField(
+        choices=list(texts.CASE_STATUS_LABELS),
+        help_text="For apps to branch on; show `label` and `text`, not your own words.")
+    # A field named like Field.label: DRF's metaclass takes it out of the class attributes.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="A few words, e.g. 'Waiting for a dermatologist'.")
+    text = serializers.CharField(help_text="One or two sentences: what happens next.")
+    new = serializers.BooleanField(
+        help_text="A conclusion the patient has not opened the case since: show a badge.")
+    reviewer_name = serializers.CharField(help_text="With `reviewed`; else empty.")
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+
 class CaseOutputSerializer(serializers.ModelSerializer):
+    """Read through patient_status.with_patient_status(), which `patient_status` needs."""
+
     image_count = serializers.IntegerField(read_only=True)
+    patient_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
         fields = (
-            "id", "patient", "body_site", "duration", "changed", "itches", "bleeds", "note",
-            "created_at", "updated_at", "image_count",
+            "id", "patient", "title", "body_site", "duration", "changed", "itches", "bleeds",
+            "note", "created_at", "updated_at", "image_count", "patient_status",
         )
+
+    @extend_schema_field(PatientStatusSerializer())
+    def get_patient_status(self, case: Case) -> dict[str, Any]:
+        return dict(PatientStatusSerializer(patient_status(case)).data)
 
 
 class CaseDetailOutputSerializer(CaseOutputSerializer):

@@ -21,14 +21,24 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
-from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, Flag, LesionImage
+from diagnosis.models import (
+    Analysis,
+    AnalysisStatus,
+    Case,
+    CaseStatus,
+    Flag,
+    LesionImage,
+    Review,
+    ReviewOutcome,
+)
+from diagnosis.patient_texts import default_case_title
 from diagnosis.review_services import case_reopen_for_new_photo
 from knowledge.models import Disease
 from ml_worker.inference import AnalysisResult, ImageDecodeError
@@ -56,12 +66,14 @@ def case_create(
     itches: bool = False,
     bleeds: bool = False,
     note: str = "",
+    title: str = "",
 ) -> Case:
     if not patient.is_patient:
         raise ValidationError("Only patients open cases.")
     case = Case(
         patient=patient, body_site=body_site, duration=duration, changed=changed,
         itches=itches, bleeds=bleeds, note=note.strip(),
+        title=title.strip() or default_case_title(body_site, timezone.localdate()),
     )
     case.full_clean()
     with transaction.atomic():
@@ -69,6 +81,26 @@ def case_create(
         record_event(case, TimelineKind.OPENED, actor=patient, patient_visible=True,
                      message="Case opened.")
     return case
+
+
+def case_review_seen(*, case: Case, user: User, now: dt.datetime | None = None) -> bool:
+    """The patient opened their case page: conclusions signed off so far are no longer new
+    in My cases. A dermatologist or administrator opening it changes nothing.
+
+    One conditional UPDATE, a no-op unless a conclusion came since the patient last looked;
+    returns whether it wrote.
+    """
+    if user.pk != case.patient_id:
+        return False
+    sign_offs = Review.objects.filter(case=OuterRef("pk"), outcome=ReviewOutcome.SIGNED_OFF)
+    unseen = Q(Exists(sign_offs), patient_seen_review_at__isnull=True) | Q(
+        Exists(sign_offs.filter(signed_off_at__gt=OuterRef("patient_seen_review_at")))
+    )
+    now = now or timezone.now()
+    updated = Case.objects.filter(unseen, pk=case.pk).update(patient_seen_review_at=now)
+    if updated:
+        case.patient_seen_review_at = now
+    return bool(updated)
 
 
 @dataclass(frozen=True)

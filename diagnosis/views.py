@@ -21,7 +21,8 @@ from audit.mixins import audit_target, audited
 from diagnosis import image_services, services
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome, shown_images
-from diagnosis.patient_texts import result_text
+from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
+from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 from patients.models import Role, User
@@ -68,21 +69,16 @@ def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
 @patient_required
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    cases = (
-        Case.objects.filter(patient=user)
-        .annotate(image_count=Count("images", filter=shown_images(user, "images__")))
-        .prefetch_related(
-            Prefetch("images", queryset=LesionImage.objects.filter(shown_images(user))
-                     .prefetch_related("analyses"))
-        )
+    cases = with_patient_status(
+        Case.objects.filter(patient=user).annotate(
+            image_count=Count("images", filter=shown_images(user, "images__"))
+        ),
+        user,
     )
-    rows = []
-    for case in cases:
-        images = list(case.images.all())  # oldest first
-        latest = images[-1] if images else None
-        analyses = list(latest.analyses.all()) if latest else []
-        rows.append((case, latest, analyses[-1] if analyses else None))
-    return render(request, "diagnosis/case_list.html", {"rows": rows})
+    # (case, its newest photo shown, where it stands in the patient's words)
+    rows = [(case, latest_analysis(case)[0], patient_status(case)) for case in cases]
+    return render(request, "diagnosis/case_list.html",
+                  {"rows": rows, "new_badge": NEW_REVIEW_BADGE})
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,6 +152,8 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
         if latest else None,
         "pending": any(a is not None and a.is_pending for _, a, _, _ in history),
         "conclusion": conclusion,
+        "conclusion_text": conclusion_text(conclusion, covers_latest=superseded)
+        if conclusion else None,
         "clinician_disease": clinician_disease,
         "retake_request": case_retake_request(case),
         "reviewed_images": reviewed,
@@ -169,6 +167,7 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
 @case_reader_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk)
+    services.case_review_seen(case=case, user=request_user(request))
     return render(request, "diagnosis/case_detail.html", _case_context(case, request.user))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from diagnosis import review_services as services
@@ -82,6 +83,33 @@ def test_after_the_sign_off_the_guidance_follows_danas_diagnosis(
     assert "Classic stuck-on look." not in html  # dana's note is for colleagues only
 
 
+def test_the_conclusion_reads_as_a_sentence_naming_dana_and_the_day(
+    case: Case, alice: User, dana: User
+) -> None:
+    review = sign_off(flagged_melanoma(case), dana)
+    html = case_page(alice, case)
+
+    day = timezone.localdate(review.signed_off_at)
+    conclusion = html[html.index('id="clinician-conclusion"'):html.index('id="analysis"')]
+    assert (f"Dr Dana Derm reviewed your photo on {day.day} {day:%B %Y}: "
+            '<strong id="conclusion-diagnosis"><a href="/knowledge/bkl/">benign keratosis</a>'
+            "</strong>.") in conclusion
+    assert "Please see a doctor in person within 28 days." in conclusion
+    assert "Dr Dana Derm&#x27;s message to you" in conclusion
+    assert "<dt>" not in conclusion  # no longer a list of labels
+
+
+def test_a_conclusion_on_an_older_photo_names_that_photos_day(
+    case: Case, alice: User, dana: User
+) -> None:
+    review = sign_off(flagged_melanoma(case), dana)
+    FlaggedAnalysisFactory.create(image=LesionImageFactory.create(case=case))
+    html = case_page(alice, case)
+
+    day = timezone.localdate(review.analysis.image.created_at)
+    assert f"Dr Dana Derm reviewed your photo of {day.day} {day:%B %Y} on " in html
+
+
 def test_the_models_result_is_closed_and_marked_superseded(
     case: Case, alice: User, dana: User
 ) -> None:
@@ -117,7 +145,9 @@ def test_a_free_text_diagnosis_shows_danas_advice_and_no_knowledge_base_entry(
              recommendation=Recommendation.SELF_CARE, follow_up_days=None)
     html = case_page(alice, case)
     assert 'id="clinician-conclusion"' in html and "Lichen planus" in html
-    assert "Self-care; no visit needed" in html and DANAS_MESSAGE in html
+    assert "reviewed your photo on" in html and "Lichen planus</strong>." in html
+    assert "You do not need a visit: you can look after it yourself." in html
+    assert DANAS_MESSAGE in html
     assert 'id="clinician-guidance"' not in html
     assert 'id="model-pre-assessment"' in html
     for text in MELANOMA_URGENCY:

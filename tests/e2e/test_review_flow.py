@@ -185,8 +185,11 @@ def test_dana_reviews_alices_flagged_upload_and_alice_sees_her_conclusion_first(
 
     browser.log_in("alice")
     browser.click_link("My cases")
-    browser.click_link("Back")  # the case, named by its body site
-    conclusion = browser.wait_for_text("#clinician-conclusion", "Benign keratosis")
+    # The case, under the title it got by default: its body site and the day it was opened.
+    assert case.title.startswith("Back, ")
+    browser.click_link(case.title)
+    conclusion = browser.wait_for_text("#clinician-conclusion", "reviewed your photo on")
+    assert browser.text("#conclusion-diagnosis") == "benign keratosis"  # inside a sentence
     assert "within 28 days" in browser.text("#conclusion-recommendation")
     assert browser.text("#conclusion-message") == DANAS_MESSAGE
     # The guidance follows dana's diagnosis; the model's melanoma advice is nowhere in sight.
