@@ -1,4 +1,5 @@
-"""The annotation editor in a real browser: a polygon by clicks, zoom, reload, delete.
+"""The annotation editor in a real browser: a polygon by clicks, zoom, reload, delete (after
+a confirmation), and a zoom label that tells the photo's real scale.
 
 The full patient → dermatologist → patient flow (with a rectangle) is test_review_flow.py;
 this one drives the editor's other tools on a photo already in the queue.
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 
 from diagnosis import review_services as services
 from diagnosis.models import Analysis, Annotation
@@ -17,7 +19,7 @@ from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
-from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
+from tests.factories import AnnotationFactory, FlaggedAnalysisFactory, LesionImageFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -84,11 +86,69 @@ def test_dana_draws_a_polygon_zooms_and_deletes_it(browser: Browser, claimed: An
     browser.wait_for_text("#annotation-list", "pigment network (polygon, 3 points)")
     browser.find("#zoom-in").click()
     browser.find("#zoom-in").click()
-    browser.wait_for_text("#zoom-level", "200%")
     # Twice the viewport's width, less the scroll bar that zooming brings.
     zoomed = browser.find("canvas#annotation-canvas").rect["width"]
     assert 1.9 * shown < zoomed <= 2 * shown
 
     browser.driver.find_element(By.CSS_SELECTOR, "[data-testid=annotation] button").click()
+    browser.wait().until(ec.alert_is_present()).accept()
     browser.wait_for_text("#annotation-list", "None yet.")
     assert not Annotation.objects.exists()
+
+
+def test_dana_is_asked_before_an_annotation_is_deleted_and_may_keep_it(
+    browser: Browser, claimed: Analysis, dana: User
+) -> None:
+    AnnotationFactory.create(image=claimed.image, author=dana, label="blue-white veil")
+    browser.log_in("dana")
+    browser.visit(f"/review/analyses/{claimed.pk}/")
+    delete = "[data-testid=annotation] button"
+
+    browser.find(delete).click()
+    alert = browser.wait().until(ec.alert_is_present())
+    assert "blue-white veil" in alert.text and "cannot be undone" in alert.text
+    alert.dismiss()
+    assert browser.text("#annotation-list").startswith("blue-white veil")
+    browser.driver.refresh()  # nothing was sent: the server still has it
+    browser.wait_for_text("#annotation-list", "blue-white veil (rectangle, 2 points)")
+    assert Annotation.objects.filter(label="blue-white veil").exists()
+
+    browser.find(delete).click()
+    browser.wait().until(ec.alert_is_present()).accept()
+    browser.wait_for_text("#annotation-list", "None yet.")
+    assert not Annotation.objects.exists()
+
+
+def scale_on_screen(browser: Browser, image_width: int) -> str:
+    """The photo's real scale, measured: CSS pixels on screen per pixel of the photo."""
+    shown = browser.find("canvas#annotation-canvas").rect["width"]
+    return f"{round(shown / image_width * 100)}%"
+
+
+def test_the_zoom_label_tells_the_photos_real_scale(browser: Browser, claimed: Analysis) -> None:
+    width = claimed.image.width
+    browser.log_in("dana")
+    browser.visit(f"/review/analyses/{claimed.pk}/")
+
+    fitted = scale_on_screen(browser, width)
+    assert fitted != "100%"  # the photo is not shown at its own size, so the label must not say so
+    browser.wait_for_text("#zoom-level", fitted)
+    assert browser.text("#zoom-level") == fitted
+
+    for _ in range(4):
+        browser.find("#zoom-in").click()
+    zoomed = scale_on_screen(browser, width)
+    assert int(zoomed[:-1]) > 2.5 * int(fitted[:-1])
+    browser.wait_for_text("#zoom-level", zoomed)
+    assert browser.text("#zoom-level") == zoomed
+
+    # A narrower window shows the photo smaller at the same step: the label follows.
+    browser.find("#zoom-reset").click()
+    try:
+        browser.driver.set_window_size(900, 900)
+        browser.wait().until(lambda _: scale_on_screen(browser, width) != fitted)
+        narrower = scale_on_screen(browser, width)
+        browser.wait_for_text("#zoom-level", narrower)
+        assert browser.text("#zoom-level") == narrower
+    finally:
+        browser.driver.set_window_size(1280, 900)

@@ -21,12 +21,21 @@
   function $(id) { return document.getElementById(id); }
 
   // --- Zoom -------------------------------------------------------------------------------
+  // The steps are multiples of the width that fits; the label says the real scale: the photo's
+  // own pixels per CSS pixel on screen ("100%": one photo pixel per pixel), whatever the step.
   var levels = [1, 1.5, 2, 3, 4, 6, 8], level = 0;
   function setZoom(i) {
     level = Math.max(0, Math.min(levels.length - 1, i));
     stage.style.width = (levels[level] * 100) + "%";
-    $("zoom-level").textContent = Math.round(levels[level] * 100) + "%";
     render();
+  }
+  function showScale() {
+    var shown = canvas.getBoundingClientRect().width;
+    if (!shown) return;
+    var pct = shown / W * 100;
+    var text = (pct < 10 ? pct.toFixed(1) : String(Math.round(pct))) + "%";
+    var label = $("zoom-level");
+    if (label.textContent !== text) label.textContent = text;
   }
   $("zoom-in").addEventListener("click", function () { setZoom(level + 1); });
   $("zoom-out").addEventListener("click", function () { setZoom(level - 1); });
@@ -98,6 +107,7 @@
     ctx.setTransform(bw / W, 0, 0, bh / H, 0, 0);
   }
   function render() {
+    showScale();
     fitCanvas();
     ctx.clearRect(0, 0, W, H);
     annotations.forEach(function (a, i) { draw(a, colours[i % colours.length], false); });
@@ -265,6 +275,8 @@
 
   function remove(a) {
     error("");
+    // Deleting cannot be undone, and the button sits close to the others.
+    if (!window.confirm("Delete the annotation \u201c" + a.label + "\u201d? This cannot be undone.")) return;
     send("DELETE", itemBase.replace(/\/0\/$/, "/" + a.id + "/")).then(function () {
       annotations = annotations.filter(function (b) { return b.id !== a.id; });
       render();
@@ -273,6 +285,9 @@
   }
 
   window.addEventListener("resize", render);
+  // The photo's width on screen also changes without a window resize (the side panel's
+  // content, a scroll bar appearing): redraw and relabel whenever it does.
+  if (window.ResizeObserver) new ResizeObserver(function () { render(); }).observe(stage);
   render();
   renderList();
 })();
