@@ -35,6 +35,7 @@ from diagnosis.models import (
     Review,
 )
 from knowledge.models import Disease, Urgency
+from knowledge.names import condition_name
 
 # The states of a result as the patient sees it.
 PENDING = "pending"
@@ -196,7 +197,7 @@ def result_text(
     if state == ESTIMATE:
         top = analysis.top3[0]
         return replace(
-            common, heading=f"Automated estimate: {str(top['name']).capitalize()}",
+            common, heading=f"Automated estimate: {condition_name(str(top['code']))}",
             probability=float(top["probability"]), notice=NOT_A_DIAGNOSIS,
             show_probabilities=True,
         )
@@ -244,7 +245,7 @@ def short_summary(analysis: Analysis | None) -> str:
     state = result_state(analysis)
     if state == ESTIMATE:
         top = analysis.top3[0]
-        return f"{str(top['name']).capitalize()} ({percent(top['probability'])}%)"
+        return f"{condition_name(str(top['code']))} ({percent(top['probability'])}%)"
     return {
         PENDING: "Being analysed…",
         UNKNOWN: "Not one of the types we know",

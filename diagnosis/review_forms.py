@@ -11,11 +11,17 @@ from diagnosis.models import BodySite, FlagKind, Recommendation, Verdict
 from diagnosis.review_conclusion import MAX_FOLLOW_UP_DAYS, Conclusion
 from diagnosis.review_queue import QueueFilters
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
-from ml_worker.inference.labels import CLASS_NAMES, CLASSES
+from knowledge.names import condition_name
+from ml_worker.inference.labels import CLASSES
 
-PREDICTED_CHOICES = [(c, CLASS_NAMES[c].capitalize()) for c in CLASSES] + [
-    (UNKNOWN_CODE, "Unknown (none of the 8)")
-]
+PREDICTED_CODES = [*CLASSES, UNKNOWN_CODE]
+
+
+def predicted_choices() -> list[tuple[str, str]]:
+    """The classes by the knowledge base's names, read when the form is built (they change)."""
+    return [(c, condition_name(c)) for c in CLASSES] + [(UNKNOWN_CODE, "Unknown (none of the 8)")]
+
+
 CLAIM_CHOICES = [("", "Anyone's"), ("unclaimed", "Unclaimed"), ("mine", "Claimed by me")]
 ESCALATED_CHOICES = [("", "All"), ("yes", "Second opinions only"), ("no", "First reviews only")]
 
@@ -25,7 +31,7 @@ class QueueFilterForm(forms.Form):
 
     flag = forms.MultipleChoiceField(label="Flag", choices=FlagKind.choices, required=False,
                                      widget=forms.CheckboxSelectMultiple)
-    predicted = forms.MultipleChoiceField(label="Predicted type", choices=PREDICTED_CHOICES,
+    predicted = forms.MultipleChoiceField(label="Predicted type", choices=predicted_choices,
                                           required=False, widget=forms.CheckboxSelectMultiple)
     priority = forms.MultipleChoiceField(label="Priority", choices=Urgency.choices,
                                          required=False, widget=forms.CheckboxSelectMultiple)

@@ -20,7 +20,7 @@ from diagnosis.models import (
     Verdict,
 )
 from diagnosis.review_conclusion import MAX_FOLLOW_UP_DAYS, Conclusion
-from diagnosis.review_forms import CLAIM_CHOICES, PREDICTED_CHOICES
+from diagnosis.review_forms import CLAIM_CHOICES, PREDICTED_CODES
 from diagnosis.review_models import Annotation, Review
 from diagnosis.review_queue import QueueFilters
 from diagnosis.serializers import FlagOutputSerializer, PredictionSerializer
@@ -32,7 +32,7 @@ class QueueFilterSerializer(serializers.Serializer):
     """Query parameters of the queue; repeat a parameter to allow several values."""
 
     flag = serializers.MultipleChoiceField(choices=FlagKind.choices, required=False)
-    predicted = serializers.MultipleChoiceField(choices=PREDICTED_CHOICES, required=False)
+    predicted = serializers.MultipleChoiceField(choices=PREDICTED_CODES, required=False)
     priority = serializers.MultipleChoiceField(choices=Urgency.choices, required=False)
     body_site = serializers.MultipleChoiceField(choices=BodySite.choices, required=False)
     confidence_min = serializers.FloatField(required=False, min_value=0, max_value=1,

@@ -15,6 +15,7 @@ from diagnosis.patient_status import patient_status
 from diagnosis.patient_texts import result_text, retake_text
 from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
+from knowledge.names import condition_name
 
 
 class CaseInputSerializer(serializers.Serializer):
@@ -45,9 +46,13 @@ class FlagOutputSerializer(serializers.ModelSerializer):
 
 class PredictionSerializer(serializers.Serializer):
     code = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.SerializerMethodField(help_text="The knowledge base's name for `code`.")
     group = serializers.CharField()
     probability = serializers.FloatField()
+
+    def get_name(self, prediction: Mapping[str, Any]) -> str:
+        # The model's own label stays in the stored result; patients read one spelling.
+        return condition_name(str(prediction["code"]))
 
 
 class RetakeReasonSerializer(serializers.Serializer):

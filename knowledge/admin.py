@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -7,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.models import Disease, DiseaseItem, DiseaseSource
+from knowledge.names import condition_names_forget
 from knowledge.services import disease_mark_reviewed
 
 # A list item is a sentence or two: the admin's default textarea (10 rows) for each of a
@@ -70,6 +73,14 @@ class DiseaseAdmin(admin.ModelAdmin):
         results, _ = super().get_search_results(request, queryset, search_term)
         # Searching item text joins many rows per disease; show each disease once.
         return results.distinct(), False
+
+    def save_model(self, request: HttpRequest, obj: Disease, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        condition_names_forget()  # a renamed entry shows its new name at once
+
+    def delete_model(self, request: HttpRequest, obj: Disease) -> None:
+        super().delete_model(request, obj)
+        condition_names_forget()
 
     @admin.display(description="Patient page (as last saved)")
     def preview(self, obj: Disease) -> SafeString | str:

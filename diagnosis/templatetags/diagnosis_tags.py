@@ -7,6 +7,7 @@ from django import template
 
 from diagnosis import patient_texts
 from diagnosis.models import Analysis
+from knowledge.names import condition_name as kb_condition_name
 
 register = template.Library()
 
@@ -22,6 +23,12 @@ def bar_width(value: float | None) -> str:
     """A CSS width for a probability bar, with a sliver so tiny values stay visible."""
     pct = max(float(value or 0) * 100, 0.5)
     return f"{min(pct, 100):.1f}%"
+
+
+@register.filter
+def condition_name(code: str) -> str:
+    """A class code as every page spells it: the knowledge base's name."""
+    return kb_condition_name(code)
 
 
 @register.filter

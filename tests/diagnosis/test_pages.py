@@ -157,7 +157,7 @@ def test_a_confident_benign_result_says_no_review_is_planned_without_reassuring(
 
     content = _page(alice_client, alice_case)
 
-    assert "Automated estimate: Melanocytic nevus" in content
+    assert "Automated estimate: Melanocytic naevus (mole)" in content
     assert "This is not a diagnosis." in content
     assert "No dermatologist will look at this photo" in content
     assert "That does not mean the lesion is harmless." in content
@@ -256,7 +256,7 @@ def test_the_history_shows_every_photo_of_the_lesion_with_its_result(
     assert history.index(f"/images/{second.image.pk}/thumbnail/") < history.index(
         f"/images/{first.image.pk}/thumbnail/"
     )  # newest first
-    assert "Retake needed" in history and "Melanocytic nevus (95%)" in history
+    assert "Retake needed" in history and "Melanocytic naevus (mole) (95%)" in history
 
 
 def test_dana_sees_the_case_page_without_the_upload_form(
@@ -267,7 +267,7 @@ def test_dana_sees_the_case_page_without_the_upload_form(
 
     content = _page(client, alice_case)
 
-    assert "Automated estimate: Melanocytic nevus" in content
+    assert "Automated estimate: Melanocytic naevus (mole)" in content
     assert "upload-form" not in content
 
 

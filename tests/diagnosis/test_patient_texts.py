@@ -46,7 +46,7 @@ def test_an_unflagged_nevus_is_an_estimate_nobody_will_review(
     text = patient_text(alice, analysis)
 
     assert text["state"] == "estimate"
-    assert text["heading"] == "Automated estimate: Melanocytic nevus"
+    assert text["heading"] == "Automated estimate: Melanocytic naevus (mole)"
     assert text["probability"] == pytest.approx(0.99) and text["show_probabilities"] is True
     assert text["notice"].startswith("This is not a diagnosis.")
     assert text["next_step"].startswith("No dermatologist will look at this photo")
@@ -99,7 +99,7 @@ def test_an_unknown_lesion_shows_no_percentage_for_the_type_it_resembles(
     assert text["state"] == "unknown"
     assert text["probability"] is None and text["show_probabilities"] is False
     assert "99%" not in content and "weakly" not in content
-    assert "Melanocytic nevus" not in content  # its nearest type is no answer either
+    assert "Melanocytic naevus" not in content  # its nearest type is no answer either
     assert "Not one of the types we know" in content.split("All photos of this lesion")[1]
     # The unknown entry's advice: have it looked at, since nobody can tell what it is.
     assert "Because we cannot tell what this is" in content

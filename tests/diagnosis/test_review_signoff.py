@@ -61,7 +61,7 @@ def test_the_review_page_shows_what_the_dermatologist_needs(claimed: Analysis,
                    'id="review-form"', 'id="retake-form"', 'id="escalate-form"',
                    'id="zoom-in"', f'/images/{earlier.pk}/'):
         assert marker in html, marker
-    assert "Melanocytic nevus" in html and "Low confidence" in html
+    assert "Melanocytic naevus (mole)" in html and "Low confidence" in html
 
 
 def test_a_colleague_sees_the_page_without_the_forms(claimed: Analysis, erin: User) -> None:

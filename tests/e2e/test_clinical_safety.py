@@ -87,7 +87,7 @@ def test_alice_reads_that_an_unflagged_result_is_an_estimate_and_when_to_see_a_d
     browser.log_in("alice")
     browser.visit(f"/cases/{analysis.image.case_id}/")
 
-    browser.wait_for_text("#result-heading", "Automated estimate: Melanocytic nevus")
+    browser.wait_for_text("#result-heading", "Automated estimate: Melanocytic naevus (mole)")
     result = browser.text("#analysis")
     assert "This is not a diagnosis." in result
     assert "No dermatologist will look at this photo" in browser.text("#next-step")
