@@ -3,39 +3,45 @@ VENV ?= .venv
 PY = $(VENV)/bin/python
 PIP = $(VENV)/bin/pip
 PYTHON ?= python3.11
+PORT ?= 8000
 
 .PHONY: venv dev-venv browser run test lint train evaluate bench clean
 
 # Reinstall only when a requirements file changes (the stamp files record the last install).
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
+	$(PIP) install -q --upgrade pip
 
 $(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/python
-	$(PIP) install -r requirements.txt
+	$(PIP) install -q -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PIP) install -r requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-runtime
 
 venv: $(VENV)/.installed-runtime
 
 dev-venv: $(VENV)/.installed-dev
 
-# Migrates, seeds the demo accounts, then serves http://127.0.0.1:$PORT (default 8000) with a
-# Celery worker (with beat, which runs the sweeper of stuck analyses) next to it. Ctrl-C stops
-# both. DEBUG and a development key are for local use only.
+# Migrates, then serves http://127.0.0.1:$PORT (default 8000) with a Celery worker (with beat,
+# which runs the sweeper of stuck analyses) next to it, and SITE_URL (the links in notification
+# emails) on that port. The setup steps are quiet and the worker writes to var/worker.log, so
+# the demo accounts (seed_demo) are the last lines before the server's own. Ctrl-C stops both.
+# DEBUG and a development key are for local use only.
 run: export DEBUG = 1
 run: export SECRET_KEY ?= django-insecure-local-development-key-for-make-run-only
+run: SITE_URL ?= http://localhost:$(PORT)
 run: venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@mkdir -p var; export SITE_URL='$(SITE_URL)'; \
 	$(PY) -m celery -A skincare_project worker --beat --schedule var/celerybeat-schedule \
-		--concurrency 1 -l info & worker=$$!; \
+		--concurrency 1 -l info >var/worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
+	echo "Celery worker started; its log: var/worker.log"; \
+	$(PY) manage.py seed_demo && \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Debian's Chromium and ChromeDriver for the browser tests (tests/e2e), installed when missing.
 # Selenium is given both paths, so nothing else ever downloads a browser.

@@ -5,11 +5,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from patients.models import User
 from tests.factories import AdminFactory, DermatologistFactory, PatientFactory
+
+# The shared photo sets the tests read (README, "Quick start"). A test that reads any of them
+# takes the `data_dir` fixture, or @pytest.mark.usefixtures("data_dir") when the code under test
+# finds them itself: that is how a run knows it needs them.
+SHARED_DATA_SETS = ("ham10000", "derm7pt", "isic2017", "skin_other", "non_skin")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared_data: reads the shared photos (set on every test using data_dir)"
+    )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -18,6 +30,41 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing = [name for name in ("DATABASE_URL", "CELERY_BROKER_URL") if not os.getenv(name)]
         if missing:
             raise pytest.UsageError(f"CI=true but {', '.join(missing)} not set (see .ci/run)")
+
+
+def shared_data_dir() -> Path:
+    return Path(django_settings.SKIN_DATA_DIR)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Before -m deselects: `-m "not shared_data"` runs what needs no data.
+    for item in items:
+        if "data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop once, naming SKIN_DATA_DIR, rather than fail every test that opens a photo."""
+    needing = [item for item in session.items if item.get_closest_marker("shared_data")]
+    if not needing or session.config.option.collectonly:
+        return
+    root = shared_data_dir()
+    absent = [name for name in SHARED_DATA_SETS if not (root / name).is_dir()]
+    if absent:
+        raise pytest.UsageError(
+            f"the shared data is missing: {root} has no {', '.join(absent)}, and "
+            f"{len(needing)} of the selected tests read it (e.g. {needing[0].nodeid}). "
+            "Put the data at ../shared/data beside this checkout or set SKIN_DATA_DIR to "
+            "its folder (README, Quick start); -m 'not shared_data' runs the tests that "
+            "need none."
+        )
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared photo sets (checked once per run, in pytest_collection_finish)."""
+    return shared_data_dir()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,5 @@ from tests.diagnosis.conftest import (  # noqa: F401
     _tasks_run_in_process,
     alice_case,
     bob_case,
-    data_dir,
     lesion_jpeg,
 )

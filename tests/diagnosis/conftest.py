@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -33,14 +32,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "integration: needs PostgreSQL and Redis (runs in CI, skipped elsewhere)"
     )
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    path = Path(settings.SKIN_DATA_DIR)
-    if not (path / "ham10000" / "images").is_dir():
-        pytest.fail(f"shared data not found at {path}; set SKIN_DATA_DIR")
-    return path
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ this one drives the editor's other tools on a photo already in the queue.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
@@ -15,7 +17,6 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from diagnosis import review_services as services
 from diagnosis.models import Analysis, Annotation
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
@@ -28,9 +29,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def claimed(dana: User) -> Analysis:
+def claimed(data_dir: Path, dana: User) -> Analysis:
     """A flagged photo (with its real file) that dana has claimed."""
-    path = data_dir() / NEVUS
+    path = data_dir / NEVUS
     with Image.open(path) as im:
         width, height = im.size
     image = LesionImageFactory.create(width=width, height=height)

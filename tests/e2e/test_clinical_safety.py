@@ -6,6 +6,8 @@ Selectors are the ones listed at the top of diagnosis/review_views.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 from selenium.webdriver.common.by import By
@@ -13,7 +15,6 @@ from selenium.webdriver.support.ui import Select
 
 from diagnosis import review_services as services
 from diagnosis.models import Analysis, Review
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
@@ -28,9 +29,9 @@ REASON = "Lentigo maligna in a 94-year-old in palliative care; agreed with the f
 MESSAGE = "We will not treat this spot; your GP will keep an eye on it with you."
 
 
-def alices_photo(alice: User, probabilities: dict[str, float]) -> Analysis:
+def alices_photo(data_dir: Path, alice: User, probabilities: dict[str, float]) -> Analysis:
     """A finished analysis of alice's photo (a real file), flagged for review."""
-    path = data_dir() / NEVUS
+    path = data_dir / NEVUS
     with Image.open(path) as im:
         width, height = im.size
     image = LesionImageFactory.create(case__patient=alice, width=width, height=height)
@@ -39,9 +40,9 @@ def alices_photo(alice: User, probabilities: dict[str, float]) -> Analysis:
 
 
 def test_dana_must_override_with_a_reason_to_sign_off_a_melanoma_as_self_care(
-    browser: Browser, alice: User, dana: User
+    browser: Browser, data_dir: Path, alice: User, dana: User
 ) -> None:
-    analysis = alices_photo(alice, {"mel": 0.8, "nv": 0.1})
+    analysis = alices_photo(data_dir, alice, {"mel": 0.8, "nv": 0.1})
     services.review_claim(analysis=analysis, user=dana)
     browser.log_in("dana")
     browser.visit(f"/review/analyses/{analysis.pk}/")
@@ -80,9 +81,9 @@ def test_dana_must_override_with_a_reason_to_sign_off_a_melanoma_as_self_care(
 
 
 def test_alice_reads_that_an_unflagged_result_is_an_estimate_and_when_to_see_a_doctor(
-    browser: Browser, alice: User
+    browser: Browser, data_dir: Path, alice: User
 ) -> None:
-    analysis = alices_photo(alice, {"nv": 0.99})
+    analysis = alices_photo(data_dir, alice, {"nv": 0.99})
     analysis.flags.all().delete()  # the model raised no reason for a review
     browser.log_in("alice")
     browser.visit(f"/cases/{analysis.image.case_id}/")

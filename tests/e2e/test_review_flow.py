@@ -17,7 +17,6 @@ from selenium.webdriver.support.ui import Select
 from diagnosis.models import Analysis, Annotation, Case, Review
 from diagnosis.templatetags.diagnosis_tags import percent
 from ml_worker.inference import analyze
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.e2e.conftest import Browser
 
@@ -36,8 +35,8 @@ DANAS_MESSAGE = (
 
 
 @pytest.fixture
-def melanoma_photo() -> Path:
-    path = data_dir() / MELANOMA
+def melanoma_photo(data_dir: Path) -> Path:
+    path = data_dir / MELANOMA
     if not path.is_file():
         pytest.fail(f"shared data not found: {path} (set SKIN_DATA_DIR)")
     # The tests below read the shipped model's answer for this photo off the pages (melanoma,

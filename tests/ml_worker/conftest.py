@@ -9,9 +9,6 @@ from PIL import Image
 
 from ml_worker.inference import get_model
 from ml_worker.inference.model import LoadedModel
-from ml_worker.training.data import data_dir as data_dir_default
-
-DATA = data_dir_default()
 
 # Small, real images from the shared data (not noise pretending to be skin).
 HAM_IMAGES = {
@@ -24,13 +21,6 @@ NON_SKIN_IMAGES = {
     "car": "non_skin/images/car/car_0000.jpg",
     "airplane": "non_skin/images/airplane/airplane_0000.jpg",
 }
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    if not (DATA / "ham10000" / "labels.csv").is_file():
-        pytest.fail(f"shared data not found at {DATA}; set SKIN_DATA_DIR")
-    return DATA
 
 
 def read_bytes(data_dir: Path, rel: str) -> bytes:

@@ -17,7 +17,7 @@ from ml_worker.inference.preprocess import (
     model_input,
     shades_of_gray,
 )
-from tests.ml_worker.conftest import DATA, HAM_IMAGES, read_rgb
+from tests.ml_worker.conftest import HAM_IMAGES, read_rgb
 
 DERM7PT_IMAGE = "derm7pt/images/NEL/Nel026.jpg"  # 384x384, square
 ISIC_IMAGE = "isic2017/images/ISIC_0000044.jpg"  # 256x256
@@ -31,8 +31,8 @@ def _sharpness(img: np.ndarray) -> float:
 # --- preprocessing -------------------------------------------------------------------------
 
 
-def test_squash_framing_keeps_the_whole_of_a_square_dermoscopy_photo() -> None:
-    rgb = read_rgb(DATA, DERM7PT_IMAGE)
+def test_squash_framing_keeps_the_whole_of_a_square_dermoscopy_photo(data_dir: Path) -> None:
+    rgb = read_rgb(data_dir, DERM7PT_IMAGE)
     assert rgb.shape[0] == rgb.shape[1]
     # Mark the top and bottom rows, which the 4:3 centre crop cuts away.
     marked = rgb.copy()
@@ -57,8 +57,8 @@ def test_squash_framing_still_crops_a_panorama_to_four_by_three() -> None:
     assert out.max() == 0
 
 
-def test_a_ham_thumbnail_is_the_same_under_either_framing() -> None:
-    rgb = read_rgb(DATA, HAM_IMAGES["mel"])  # 200x150, already 4:3
+def test_a_ham_thumbnail_is_the_same_under_either_framing(data_dir: Path) -> None:
+    rgb = read_rgb(data_dir, HAM_IMAGES["mel"])  # 200x150, already 4:3
 
     crop = model_input(rgb, prep=Preprocessing(framing="crop"))
     squash = model_input(rgb, prep=Preprocessing(framing="squash"))
@@ -66,8 +66,8 @@ def test_a_ham_thumbnail_is_the_same_under_either_framing() -> None:
     np.testing.assert_array_equal(crop, squash)
 
 
-def test_shades_of_gray_takes_a_colour_cast_out_and_leaves_grey_alone() -> None:
-    rgb = model_input(read_rgb(DATA, HAM_IMAGES["nv"])).astype(np.float32)
+def test_shades_of_gray_takes_a_colour_cast_out_and_leaves_grey_alone(data_dir: Path) -> None:
+    rgb = model_input(read_rgb(data_dir, HAM_IMAGES["nv"])).astype(np.float32)
     cast = np.clip(rgb * np.array([1.0, 0.8, 0.6]), 0, 255).astype(np.uint8)
 
     corrected = shades_of_gray(cast).astype(np.float32)
@@ -94,11 +94,11 @@ def test_a_card_names_its_preprocessing_and_old_cards_mean_the_centre_crop() -> 
 
 
 @pytest.fixture(scope="module")
-def lesions() -> np.ndarray:
+def lesions(data_dir: Path) -> np.ndarray:
     prep = Preprocessing(framing="squash")
     return np.stack(
         [
-            model_input(read_rgb(DATA, rel), prep=prep).astype(np.float32)
+            model_input(read_rgb(data_dir, rel), prep=prep).astype(np.float32)
             for rel in (HAM_IMAGES["mel"], DERM7PT_IMAGE, ISIC_IMAGE)
         ]
     )
@@ -192,6 +192,7 @@ def test_the_selection_score_weighs_every_source_alike() -> None:
     assert score == pytest.approx((0.8 + 0.6) / 2)
 
 
+@pytest.mark.usefixtures("data_dir")  # dermoscopy_items() reads SKIN_DATA_DIR itself
 def test_every_source_loads_with_its_own_splits() -> None:
     from ml_worker.inference.labels import CLASSES
     from ml_worker.training.data import REPORT_SPLIT, dermoscopy_items

@@ -49,17 +49,17 @@ def test_the_ported_imagenet_classifier_knows_cats_and_coffee(name: str, tensors
         assert int(np.argmax(logits)) in expected, (photo, top5)
 
 
-def _lesion_input() -> np.ndarray:
+def _lesion_input(data_dir: Path) -> np.ndarray:
     from ml_worker.inference.preprocess import model_input
-    from tests.ml_worker.conftest import DATA, HAM_IMAGES, read_rgb
+    from tests.ml_worker.conftest import HAM_IMAGES, read_rgb
 
-    return model_input(read_rgb(DATA, HAM_IMAGES["mel"])).astype(np.float32)
+    return model_input(read_rgb(data_dir, HAM_IMAGES["mel"])).astype(np.float32)
 
 
-def test_rotation_turns_the_lesion_about_the_image_centre() -> None:
+def test_rotation_turns_the_lesion_about_the_image_centre(data_dir: Path) -> None:
     from ml_worker.training.augment import rotate
 
-    img = _lesion_input()
+    img = _lesion_input(data_dir)
     np.testing.assert_allclose(np.asarray(rotate(img, 0.0)), img, atol=1e-3)
     # Half a turn about the centre is a flip of both axes.
     np.testing.assert_allclose(np.asarray(rotate(img, np.pi)), img[::-1, ::-1], atol=0.5)
@@ -68,14 +68,14 @@ def test_rotation_turns_the_lesion_about_the_image_centre() -> None:
     assert quarter.min() >= 0 and quarter.max() <= 255
 
 
-def test_cutout_hides_one_square_in_the_mean_colour() -> None:
+def test_cutout_hides_one_square_in_the_mean_colour(data_dir: Path) -> None:
     import tensorflow as tf
 
     from ml_worker.inference.preprocess import INPUT_HEIGHT
     from ml_worker.training.augment import rotate_and_cutout
 
     tf.random.set_seed(7)
-    out = np.asarray(rotate_and_cutout(_lesion_input()))
+    out = np.asarray(rotate_and_cutout(_lesion_input(data_dir)))
     side = INPUT_HEIGHT // 4
     colours, counts = np.unique(out.reshape(-1, 3), axis=0, return_counts=True)
     hole = np.all(out == colours[counts.argmax()], axis=-1)
@@ -154,14 +154,14 @@ def test_the_skin_rule_is_fitted_on_val_skin_photos_and_rated_as_the_pipeline_de
     "regularised", [False, True], ids=["plain", "model2-sources-ema-smoothing-cutout-cutmix"]
 )
 def test_one_step_of_training_then_export_gives_a_loadable_model(
-    tmp_path: Path, regularised: bool
+    tmp_path: Path, data_dir: Path, regularised: bool
 ) -> None:
     from ml_worker.inference import analyze, load_model
     from ml_worker.training.data import DERMOSCOPY_SOURCES
     from ml_worker.training.export import export_all, refit_skin, refit_unknown
     from ml_worker.training.fit_heads import COLOUR_VETO_BELOW, UNKNOWN_RULE
     from ml_worker.training.train import TrainConfig, train
-    from tests.ml_worker.conftest import DATA, HAM_IMAGES
+    from tests.ml_worker.conftest import HAM_IMAGES
 
     summary = train(
         TrainConfig(
@@ -196,7 +196,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     size = (96, 128) if regularised else (INPUT_HEIGHT, INPUT_WIDTH)
     assert model.input_size == size == (card["input"]["height"], card["input"]["width"])
     assert f"resize to {size[1]}x{size[0]}" in card["input"]["preprocessing"]
-    result = analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), model)
+    result = analyze((data_dir / HAM_IMAGES["nv"]).read_bytes(), model)
     assert result.status != "error"
     assert model.preprocessing.framing == ("squash" if regularised else "crop")
     point = card["thresholds"]["operating_point"]
@@ -231,7 +231,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
     reloaded = load_model(tmp_path / "model")
     assert reloaded.version == "9.9.10" and reloaded.heads.unknown.method == best["method"]
     assert stored == set(reloaded.heads.unknown.arrays())
-    assert analyze((DATA / HAM_IMAGES["nv"]).read_bytes(), reloaded).status != "error"
+    assert analyze((data_dir / HAM_IMAGES["nv"]).read_bytes(), reloaded).status != "error"
     assert again["revisions"][-1]["change"].startswith("unknown detector refitted on train")
 
     # And a new skin rule: a card from before the colour-veto rule gets it, rated on val.
@@ -252,6 +252,7 @@ def test_one_step_of_training_then_export_gives_a_loadable_model(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("data_dir")  # train() reads SKIN_DATA_DIR itself
 def test_a_network_trained_without_two_classes_scores_them_as_unknown(tmp_path: Path) -> None:
     from ml_worker.training.fit_heads import DETECTOR_TRIALS
     from ml_worker.training.open_set import open_set_check
@@ -338,6 +339,7 @@ def test_the_port_matches_the_pytorch_reference_where_torch_is_installed() -> No
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("data_dir")  # probe() reads SKIN_DATA_DIR itself
 def test_the_resolution_probe_scores_frozen_features_on_val() -> None:
     from ml_worker.training.probe import probe
 
