@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from audit.models import TimelineEvent, TimelineKind
 from diagnosis.models import LesionImage
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
@@ -21,10 +22,10 @@ pytestmark = [
 
 
 def test_alice_removes_a_photo_from_the_case_page_after_confirming(
-    browser: Browser, alice: User
+    browser: Browser, data_dir: Path, alice: User
 ) -> None:
     image = LesionImageFactory.create(case__patient=alice)
-    store_photo(image, (data_dir() / NEVUS).read_bytes())
+    store_photo(image, (data_dir / NEVUS).read_bytes())
     FlaggedAnalysisFactory.create(image=image)
     browser.log_in("alice")
     browser.visit(f"/cases/{image.case_id}/")

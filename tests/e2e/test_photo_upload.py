@@ -15,7 +15,6 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 
 from diagnosis.models import LesionImage
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS
 from tests.e2e.conftest import Browser
@@ -31,10 +30,15 @@ ROTATED_90_CW = 6  # the camera was held sideways: turn the pixels 90° clockwis
 
 
 def phone_photo(
-    folder: Path, size: tuple[int, int], *, orientation: int | None = None, name: str = "p.jpg"
+    data_dir: Path,
+    folder: Path,
+    size: tuple[int, int],
+    *,
+    orientation: int | None = None,
+    name: str = "p.jpg",
 ) -> Path:
     """A JPEG of the nevus photo at `size`, with a red block at the top left of its pixels."""
-    with Image.open(data_dir() / NEVUS) as im:
+    with Image.open(data_dir / NEVUS) as im:
         photo = im.convert("RGB").resize(size, Image.Resampling.BICUBIC)
     photo.paste((255, 0, 0), (0, 0, size[0] // 4, size[1] // 4))
     exif = Image.Exif()
@@ -69,9 +73,9 @@ def stored_size(image: LesionImage) -> tuple[int, int]:
 
 
 def test_alices_large_photo_is_previewed_and_arrives_2048_px_on_its_long_side(
-    browser: Browser, alice: User, tmp_path: Path
+    browser: Browser, alice: User, tmp_path: Path, data_dir: Path
 ) -> None:
-    photo = phone_photo(tmp_path, (4000, 3000))
+    photo = phone_photo(data_dir, tmp_path, (4000, 3000))
 
     image = choose_and_upload(browser, alice, photo)
 
@@ -85,7 +89,7 @@ def test_alices_large_photo_is_previewed_and_arrives_2048_px_on_its_long_side(
 
 
 def test_the_preview_says_how_the_photo_will_be_sent(
-    browser: Browser, alice: User, tmp_path: Path
+    browser: Browser, alice: User, tmp_path: Path, data_dir: Path
 ) -> None:
     case = CaseFactory.create(patient=alice)
     browser.log_in("alice")
@@ -96,7 +100,7 @@ def test_the_preview_says_how_the_photo_will_be_sent(
     form = browser.find("#upload-form")
     assert not form.find_elements(By.CSS_SELECTOR, "#upload-preview img[src]")
 
-    field.send_keys(str(phone_photo(tmp_path, (4000, 3000))))
+    field.send_keys(str(phone_photo(data_dir, tmp_path, (4000, 3000))))
     caption = browser.wait_for_text("#upload-preview figcaption", "sent as 2048 × 1536 px")
     assert caption.text.startswith("4000 × 3000 px")
     preview = browser.find("#upload-preview img")
@@ -107,9 +111,9 @@ def test_the_preview_says_how_the_photo_will_be_sent(
 
 
 def test_a_sideways_phone_photo_arrives_upright(
-    browser: Browser, alice: User, tmp_path: Path
+    browser: Browser, alice: User, tmp_path: Path, data_dir: Path
 ) -> None:
-    photo = phone_photo(tmp_path, (4000, 3000), orientation=ROTATED_90_CW)
+    photo = phone_photo(data_dir, tmp_path, (4000, 3000), orientation=ROTATED_90_CW)
 
     image = choose_and_upload(browser, alice, photo)
 
@@ -123,9 +127,9 @@ def test_a_sideways_phone_photo_arrives_upright(
 
 
 def test_a_photo_within_2048_px_is_sent_as_it_is(
-    browser: Browser, alice: User, tmp_path: Path
+    browser: Browser, alice: User, tmp_path: Path, data_dir: Path
 ) -> None:
-    photo = phone_photo(tmp_path, (2048, 1536))
+    photo = phone_photo(data_dir, tmp_path, (2048, 1536))
 
     image = choose_and_upload(browser, alice, photo)
 

@@ -4,11 +4,11 @@ page itself never scrolls sideways."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from ml_worker.training.data import data_dir
 from patients.models import User
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
@@ -43,9 +43,9 @@ def overflow(browser: Browser, css: str) -> dict[str, int]:
 
 
 def test_the_queue_scrolls_sideways_inside_its_box_on_a_phone(
-    phone: Browser, alice: User, dana: User
+    phone: Browser, data_dir: Path, alice: User, dana: User
 ) -> None:
-    photo = (data_dir() / NEVUS).read_bytes()
+    photo = (data_dir / NEVUS).read_bytes()
     for _ in range(3):
         image = LesionImageFactory.create(case__patient=alice)
         store_photo(image, photo)
