@@ -1,6 +1,7 @@
 """The Celery app shared by the web process and the workers (cookiecutter-django's shape)."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -11,3 +12,18 @@ app = Celery("skincare_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Finds <app>/tasks.py in every installed app, e.g. ml_worker/tasks.py.
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def make_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """Kombu's filesystem transport expects its folders to exist; settings make none on import.
+
+    Celery reads its configuration lazily, on the first task sent or when a worker starts, so
+    this runs in both the web process and the worker before either touches the broker.
+    """
+    if not str(sender.conf.broker_url).startswith("filesystem://"):
+        return
+    options = sender.conf.broker_transport_options
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

@@ -1,57 +1,92 @@
 """
 Settings for the skincare teledermatology platform.
 
-One file, configured by environment variables (documented in README.md and .env.example).
-The defaults are for local development and tests: SQLite and a filesystem Celery broker under
-var/, so nothing needs a server. Production sets DEBUG off, a real SECRET_KEY, hosts, HTTPS,
-PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL).
+One file, configured by environment variables (documented in README.md and .env.example) read
+through django-environ. The defaults are for local development and tests: SQLite and a
+filesystem Celery broker under var/, so nothing needs a server. Production sets DEBUG off, a
+real SECRET_KEY, hosts, HTTPS, PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL).
+
+Importing this module only reads: the folders under var/ are made where they are used (the
+SQLite backend in skincare_project/sqlite3/, the broker's in skincare_project/celery.py, and
+storage makes upload folders on save).
 """
 
-import os
 from pathlib import Path
+from typing import Any
 
-import dj_database_url
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.getenv(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+import environ
+from django.core.exceptions import ImproperlyConfigured
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.getenv(name, "").strip()
-    return int(value) if value else default
+class StrictEnv(environ.Env):
+    """environ.Env that stops on a value it cannot read, naming the variable.
+
+    Plain environ.Env reads an unknown boolean (DEBUG=ture) as False, keeps only the digits of
+    a number (0.5x is 0.5) and takes a value starting with "$" as the name of another variable,
+    so a password like "$ecret" would quietly become the default. A typo in production settings
+    should stop the process instead. As before, an empty value counts as unset, except for a
+    string (where empty may be meant: EMAIL_HOST_USER=).
+    """
+
+    BOOLEANS = {
+        **dict.fromkeys(("true", "1", "yes", "on"), True),
+        **dict.fromkeys(("false", "0", "no", "off"), False),
+    }
+
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
+        value = self.ENVIRON.get(var)
+        if value is None or (cast is not str and not value.strip()):
+            if default is self.NOTSET:
+                raise ImproperlyConfigured(f"Set the {var} environment variable")
+            return default
+        try:
+            if cast is bool:
+                return self.BOOLEANS[value.strip().lower()]
+            if cast in (int, float):
+                return cast(value.strip())
+            return self.parse_value(value, cast)
+        except (KeyError, ValueError) as exc:
+            expected = {
+                bool: "a boolean (true/false, 1/0, yes/no, on/off)",
+                int: "a whole number",
+                float: "a number",
+            }.get(cast, "valid")
+            raise ImproperlyConfigured(f"{var}={value!r} is not {expected}") from exc
+
+    def names(self, var: str) -> list[str]:
+        """A comma-separated list; spaces around items and empty items are dropped."""
+        return [item.strip() for item in self.str(var, default="").split(",") if item.strip()]
+
+    def probability(self, var: str) -> float | None:
+        """Unset or empty means "not set"; anything else must be a number in 0..1."""
+        number: float | None = self.float(var, default=None)
+        if number is not None and not 0.0 <= number <= 1.0:
+            value = self.ENVIRON[var]
+            raise ImproperlyConfigured(f"{var}={value!r} must be a probability between 0 and 1")
+        return number
 
 
-def env_float_or_none(name: str) -> float | None:
-    """A probability setting; unset or empty means "not set", anything else must be in 0..1."""
-    value = os.getenv(name, "").strip()
-    if not value:
-        return None
-    number = float(value)
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{name}={value!r} must be a probability between 0 and 1")
-    return number
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+env = StrictEnv()
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", False)
+DEBUG = env.bool("DEBUG", default=False)
 
 # Used only when SECRET_KEY is not set (tests, `make run`). `check --deploy` flags it, and
 # wsgi.py refuses to serve production traffic with it.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"
-SECRET_KEY = os.getenv("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEVELOPMENT_SECRET_KEY
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env.names("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env.names("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -106,15 +141,12 @@ TEMPLATES = [
 ]
 
 # Database: PostgreSQL in production via DATABASE_URL, SQLite under var/ otherwise.
-if not os.getenv("DATABASE_URL"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite, but it makes the database file's folder (var/) on first connect.
+    DATABASES["default"]["ENGINE"] = "skincare_project.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts
@@ -145,8 +177,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # django-axes: limit login attempts (web login, admin login and the API token endpoint).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = float(os.getenv("AXES_COOLOFF_HOURS", "1"))  # hours
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 # Lock the username+address pair: a stranger guessing at alice's password cannot lock alice
 # out from her own address, and a single address cannot try many passwords for one account.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -154,11 +186,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "patients.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "patients.security.client_ip"
 # Number of trusted reverse proxies in front of the app that append to X-Forwarded-For.
-NUM_PROXIES = env_int("NUM_PROXIES", 0)
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # Internationalization
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -166,27 +198,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Project-wide files (the favicon) beside templates/; each app keeps its own under <app>/static/.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 
 # Uploaded files (lesion photos) are health data: they live in private storage and are only
 # ever handed out by views that check who is asking. MEDIA_URL is deliberately not routed.
-PRIVATE_MEDIA_ROOT = Path(os.getenv("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private_media")))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private_media")))
 MEDIA_ROOT = PRIVATE_MEDIA_ROOT
 MEDIA_URL = "/private-media-is-not-served/"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-STORAGE_BACKEND = os.getenv("STORAGE_BACKEND", "filesystem").strip().lower()
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem").strip().lower()
 if STORAGE_BACKEND == "s3":
     # Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (read by boto3).
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": os.getenv("AWS_STORAGE_BUCKET_NAME", ""),
-            "region_name": os.getenv("AWS_S3_REGION_NAME") or None,
-            "endpoint_url": os.getenv("AWS_S3_ENDPOINT_URL") or None,
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
             "default_acl": "private",
             "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300),
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
             "file_overwrite": False,
         },
     }
@@ -196,76 +228,81 @@ elif STORAGE_BACKEND == "filesystem":
         "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": MEDIA_URL},
     }
 else:
-    raise ValueError(f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}")
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}"
+    )
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # Skin-analysis data and model (see ml_worker/).
-SKIN_DATA_DIR = Path(os.getenv("SKIN_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
-SKIN_MODEL_DIR = Path(os.getenv("SKIN_MODEL_DIR", str(BASE_DIR / "ml_worker" / "models")))
+SKIN_DATA_DIR = Path(env.str("SKIN_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
+SKIN_MODEL_DIR = Path(env.str("SKIN_MODEL_DIR", default=str(BASE_DIR / "ml_worker" / "models")))
 
 # Diagnosis workflow (diagnosis/, ml_worker/tasks.py).
-UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
-UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
-UPLOAD_STORED_MAX_SIDE = env_int("UPLOAD_STORED_MAX_SIDE", 4096)  # px, longest side kept
-ANALYSIS_QUEUE = os.getenv("ANALYSIS_QUEUE", "celery")
-ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3)
-ANALYSIS_RETRY_DELAY_SECONDS = env_int("ANALYSIS_RETRY_DELAY_SECONDS", 10)  # doubles per try
-ANALYSIS_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 60)
-ANALYSIS_TIME_LIMIT = env_int("ANALYSIS_TIME_LIMIT", 90)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_STORED_MAX_SIDE = env.int("UPLOAD_STORED_MAX_SIDE", default=4096)  # px, longest side kept
+ANALYSIS_QUEUE = env.str("ANALYSIS_QUEUE", default="celery")
+ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
+# The delay doubles with each try.
+ANALYSIS_RETRY_DELAY_SECONDS = env.int("ANALYSIS_RETRY_DELAY_SECONDS", default=10)
+ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=60)
+ANALYSIS_TIME_LIMIT = env.int("ANALYSIS_TIME_LIMIT", default=90)
 # The sweeper re-sends analyses queued longer than this (a lost message) or running longer
 # than the hard time limit plus a margin (a dead worker).
-ANALYSIS_QUEUED_STALE_SECONDS = env_int("ANALYSIS_QUEUED_STALE_SECONDS", 300)
-ANALYSIS_RUNNING_STALE_SECONDS = env_int("ANALYSIS_RUNNING_STALE_SECONDS", ANALYSIS_TIME_LIMIT + 30)
-ANALYSIS_SWEEP_INTERVAL_SECONDS = env_int("ANALYSIS_SWEEP_INTERVAL_SECONDS", 60)
+ANALYSIS_QUEUED_STALE_SECONDS = env.int("ANALYSIS_QUEUED_STALE_SECONDS", default=300)
+ANALYSIS_RUNNING_STALE_SECONDS = env.int(
+    "ANALYSIS_RUNNING_STALE_SECONDS", default=ANALYSIS_TIME_LIMIT + 30
+)
+ANALYSIS_SWEEP_INTERVAL_SECONDS = env.int("ANALYSIS_SWEEP_INTERVAL_SECONDS", default=60)
 # Flags that send an analysis to a dermatologist (see diagnosis/flags.py).
 # Unset (the default): the model card's operating point decides the malignancy flag, and no
 # per-type rule applies. Set, they override it (see diagnosis.flags.Thresholds).
-FLAG_MALIGNANT_CLASS_MIN = env_float_or_none("FLAG_MALIGNANT_CLASS_MIN")
-FLAG_MALIGNANT_GROUP_MIN = env_float_or_none("FLAG_MALIGNANT_GROUP_MIN")
-FLAG_LOW_CONFIDENCE_BELOW = float(os.getenv("FLAG_LOW_CONFIDENCE_BELOW", "0.50"))
-FLAG_POOR_QUALITY_REPEATS = env_int("FLAG_POOR_QUALITY_REPEATS", 3)
+FLAG_MALIGNANT_CLASS_MIN = env.probability("FLAG_MALIGNANT_CLASS_MIN")
+FLAG_MALIGNANT_GROUP_MIN = env.probability("FLAG_MALIGNANT_GROUP_MIN")
+FLAG_LOW_CONFIDENCE_BELOW = env.float("FLAG_LOW_CONFIDENCE_BELOW", default=0.50)
+FLAG_POOR_QUALITY_REPEATS = env.int("FLAG_POOR_QUALITY_REPEATS", default=3)
 # Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for
 # this long is free for anyone to take.
-REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30)
+REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 # How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
-REVIEW_CLAIM_SWEEP_SECONDS = env_int("REVIEW_CLAIM_SWEEP_SECONDS", 300)
+REVIEW_CLAIM_SWEEP_SECONDS = env.int("REVIEW_CLAIM_SWEEP_SECONDS", default=300)
 # What patients are told about when a flagged photo is reviewed, in working days, by the
 # analysis' priority (diagnosis/patient_texts.py). Set them to what the rota can keep.
 REVIEW_EXPECTED_DAYS = {
-    "urgent": env_int("REVIEW_EXPECTED_DAYS_URGENT", 2),
-    "soon": env_int("REVIEW_EXPECTED_DAYS_SOON", 5),
-    "routine": env_int("REVIEW_EXPECTED_DAYS_ROUTINE", 10),
+    "urgent": env.int("REVIEW_EXPECTED_DAYS_URGENT", default=2),
+    "soon": env.int("REVIEW_EXPECTED_DAYS_SOON", default=5),
+    "routine": env.int("REVIEW_EXPECTED_DAYS_ROUTINE", default=10),
 }
 # Where patients open the site, for links in notification emails (which carry no health data).
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Security. Production sets these through the environment (see .env.example); the defaults
 # suit plain-HTTP local development.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # Email (password reset now, notifications later). Console backend prints mail to stdout.
-EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "skincare@localhost")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skincare@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # REST API
@@ -278,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"auth": os.getenv("AUTH_THROTTLE_RATE", "30/minute")},
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skincare teledermatology API",
@@ -305,11 +342,10 @@ SPECTACULAR_SETTINGS = {
 # Celery. The default broker is kombu's filesystem transport, so `make run` needs no server
 # but tasks still run in a separate worker process; CELERY_BROKER_URL=redis://... in production.
 # There is no result backend: tasks record what they did on their own database rows.
-CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # skincare_project/celery.py makes these folders when Celery reads its configuration.
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
-        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # One folder for both directions: producers write where the worker reads.
         "data_folder_in": str(_celery_dir / "queue"),
@@ -327,8 +363,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-analyses": {
@@ -343,7 +379,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Logging goes to stdout. Health data (photos, answers, results, profiles) is never logged:
 # log object ids, not contents, and never log request bodies.
-LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
