@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from diagnosis.models import Review, ReviewOutcome
-from diagnosis.review_queue import QueueSummary, queue_summary
 from knowledge.models import UNKNOWN_CODE, Disease
+from review.models import Review, ReviewOutcome
+from review.queue import QueueSummary, queue_summary
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -9,7 +9,6 @@ from django.utils.safestring import SafeString
 
 from audit.mixins import AuditedAdminMixin
 from diagnosis.models import Analysis, Case, Flag, LesionImage
-from diagnosis.review_admin import reassign_review
 
 
 class LesionImageInline(admin.TabularInline):
@@ -61,11 +60,11 @@ class AnalysisAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "image", "status", "attempts", "last_error", "created_at", "queued_at", "started_at",
         "finished_at", "result", "model_version", "outcome", "status_detail", "predicted_code",
         "confidence", "is_unknown", "pipeline_ms", "priority",
-        # Claims change through the review services (the reassign action), never by hand.
+        # Claims change through the review services (review.admin's reassign action), never
+        # by hand.
         "claimed_by", "claimed_at", "claim_expires_at",
     )
     inlines = [FlagInline]
-    actions = [reassign_review]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # analyses are created by uploads, never by hand

@@ -27,9 +27,9 @@ from diagnosis.models import (
     Flag,
     FlagKind,
     LesionImage,
-    Review,
 )
 from patients.models import User
+from review.models import Review
 
 logger = logging.getLogger(__name__)
 

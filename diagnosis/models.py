@@ -394,21 +394,3 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.priority})"
-
-
-# Reviews and annotations live in their own module to keep this one readable; importing them
-# here is what registers them with the app.
-from diagnosis.review_models import (  # noqa: E402
-    Annotation,
-    AnnotationShape,
-    Recommendation,
-    Review,
-    ReviewOutcome,
-    Verdict,
-)
-
-__all__ = [
-    "Analysis", "AnalysisStatus", "Annotation", "AnnotationShape", "BodySite", "Case",
-    "CaseStatus", "Duration", "Flag", "FlagKind", "LesionImage", "Recommendation", "Review",
-    "ReviewOutcome", "Verdict",
-]

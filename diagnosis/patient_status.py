@@ -12,17 +12,9 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from diagnosis import patient_texts as texts
-from diagnosis.models import (
-    Analysis,
-    AnalysisStatus,
-    Case,
-    CaseStatus,
-    LesionImage,
-    Review,
-    ReviewOutcome,
-    shown_images,
-)
-from diagnosis.review_queue import conclusion_covers
+from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, LesionImage, shown_images
+from review.models import Review, ReviewOutcome
+from review.queue import conclusion_covers
 
 WITH_A_DERMATOLOGIST = (CaseStatus.AWAITING_REVIEW, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
 

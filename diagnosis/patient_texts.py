@@ -25,17 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from diagnosis.models import (
-    Analysis,
-    AnalysisStatus,
-    BodySite,
-    Flag,
-    FlagKind,
-    Recommendation,
-    Review,
-)
+from diagnosis.models import Analysis, AnalysisStatus, BodySite, Flag, FlagKind
 from knowledge.models import Disease, Urgency
 from knowledge.names import condition_name
+from review.models import Recommendation, Review
 
 # The states of a result as the patient sees it.
 PENDING = "pending"

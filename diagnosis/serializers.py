@@ -10,12 +10,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diagnosis import patient_texts as texts
-from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage, Review
+from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage
 from diagnosis.patient_status import patient_status
 from diagnosis.patient_texts import result_text, retake_text
-from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 from knowledge.names import condition_name
+from review.models import Review
+from review.queue import case_conclusion, case_retake_request, conclusion_covers
 
 
 class CaseInputSerializer(serializers.Serializer):

@@ -28,21 +28,13 @@ from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
-from diagnosis.models import (
-    Analysis,
-    AnalysisStatus,
-    Case,
-    CaseStatus,
-    Flag,
-    LesionImage,
-    Review,
-    ReviewOutcome,
-)
+from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, Flag, LesionImage
 from diagnosis.patient_texts import default_case_title
-from diagnosis.review_services import case_reopen_for_new_photo
 from knowledge.models import Disease
 from ml_worker.inference import AnalysisResult, ImageDecodeError
 from patients.models import User
+from review.models import Review, ReviewOutcome
+from review.services import case_reopen_for_new_photo
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.mixins import audit_target, audited
 from diagnosis import image_services, services
 from diagnosis.forms import CaseForm, UploadForm
-from diagnosis.models import Analysis, Case, LesionImage, Review, ReviewOutcome, shown_images
+from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
 from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_text
-from diagnosis.review_queue import case_conclusion, case_retake_request, conclusion_covers
 from knowledge.models import Disease
 from patients.models import Role, User
 from patients.permissions import patient_required, role_required
+from review.models import Review, ReviewOutcome
+from review.queue import case_conclusion, case_retake_request, conclusion_covers
 
 case_reader_required = role_required(Role.PATIENT, Role.DERMATOLOGIST, Role.ADMIN)
 

@@ -3,9 +3,9 @@
 from django.urls import include, path
 
 from diagnosis import api as diagnosis_api
-from diagnosis import review_api
 from knowledge import api as knowledge_api
 from patients import api as patient_api
+from review import api as review_api
 
 urlpatterns = [
     path("auth/register/", patient_api.RegisterView.as_view(), name="api_register"),
@@ -31,7 +31,7 @@ urlpatterns = [
         diagnosis_api.ImageThumbnailApi.as_view(),
         name="api_image_thumbnail",
     ),
-    # Dermatologists' review (diagnosis/review_api.py)
+    # Dermatologists' review (review/api.py)
     path("review/queue/", review_api.QueueApi.as_view(), name="api_review_queue"),
     path("review/queue/summary/", review_api.QueueSummaryApi.as_view(),
          name="api_review_queue_summary"),

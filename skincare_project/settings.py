@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "patients",
     "knowledge",
     "diagnosis",
+    "review",
     "audit",
     "ml_worker",
 ]
@@ -264,7 +265,7 @@ FLAG_MALIGNANT_CLASS_MIN = env.probability("FLAG_MALIGNANT_CLASS_MIN")
 FLAG_MALIGNANT_GROUP_MIN = env.probability("FLAG_MALIGNANT_GROUP_MIN")
 FLAG_LOW_CONFIDENCE_BELOW = env.float("FLAG_LOW_CONFIDENCE_BELOW", default=0.50)
 FLAG_POOR_QUALITY_REPEATS = env.int("FLAG_POOR_QUALITY_REPEATS", default=3)
-# Dermatologists' review (diagnosis/review_services.py). A claim not renewed by activity for
+# Dermatologists' review (review/services.py). A claim not renewed by activity for
 # this long is free for anyone to take.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 # How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
@@ -372,7 +373,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ANALYSIS_SWEEP_INTERVAL_SECONDS),
     },
     "expire-review-claims": {
-        "task": "diagnosis.tasks.expire_review_claims",
+        "task": "review.tasks.expire_review_claims",
         "schedule": float(REVIEW_CLAIM_SWEEP_SECONDS),
     },
 }

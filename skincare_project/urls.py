@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from diagnosis import review_views
 from patients import views as patient_views
 from skincare_project.views import favicon, healthz
 
@@ -16,9 +15,9 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/signup/", patient_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("staff/", review_views.dermatologist_home, name="staff_home"),
     path("knowledge/", include("knowledge.urls")),
     path("", include("diagnosis.urls")),
+    path("", include("review.urls")),
     path("", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("skincare_project.api_urls")),

@@ -11,21 +11,23 @@ from django.utils import timezone
 from diagnosis.models import (
     Analysis,
     AnalysisStatus,
-    Annotation,
-    AnnotationShape,
     BodySite,
     Case,
     Duration,
     Flag,
     FlagKind,
     LesionImage,
+)
+from knowledge.models import Disease, SeverityGroup, Urgency
+from patients.models import PatientProfile, Role, Sex, User
+from review.models import (
+    Annotation,
+    AnnotationShape,
     Recommendation,
     Review,
     ReviewOutcome,
     Verdict,
 )
-from knowledge.models import Disease, SeverityGroup, Urgency
-from patients.models import PatientProfile, Role, Sex, User
 
 PASSWORD = "correct horse battery"
 

@@ -166,10 +166,9 @@ def choose_unknown_detector(train_f: F, train_y: I64, val_known: F, val_other: F
 
 MAX_KNOWN_RATE = 0.02
 UNKNOWN_RULE = (
-    "the lowest score at or above Youden's cut (every source's val dermoscopy vs skin_other val) at "
-    "which at most "
-    f"{MAX_KNOWN_RATE * 100:g} % of each class's val photos, averaged over the classes, are "
-    "called unknown"
+    "the lowest score at or above Youden's cut (every source's val dermoscopy vs skin_other "
+    f"val) at which at most {MAX_KNOWN_RATE * 100:g} % of each class's val photos, averaged over "
+    "the classes, are called unknown"
 )
 
 

@@ -20,9 +20,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from diagnosis.models import Annotation, Case
+from diagnosis.models import Case
 from patients.models import User
 from patients.services import user_token_get
+from review.models import Annotation
 from tests.diagnosis.conftest import finish, upload
 from tests.diagnosis.results import classified
 from tests.factories import PASSWORD, ReviewFactory
@@ -110,20 +111,20 @@ ROUTES: dict[str, Call] = {
     "diagnosis:image_hide": Call("/images/{image}/hide/", method="post", ok=(302,)),
     "audit:case_timeline": Call("/cases/{case}/timeline/"),
     # Dermatologists' pages
-    "staff_home": Call("/staff/", who="dana"),
-    "diagnosis:review_queue": Call("/review/", who="dana"),
-    "diagnosis:review_detail": Call("/review/analyses/{analysis}/", who="dana"),
-    "diagnosis:review_claim": Call("/review/analyses/{analysis}/claim/", who="dana",
+    "review:home": Call("/staff/", who="dana"),
+    "review:queue": Call("/review/", who="dana"),
+    "review:detail": Call("/review/analyses/{analysis}/", who="dana"),
+    "review:claim": Call("/review/analyses/{analysis}/claim/", who="dana",
                                    method="post", ok=ANY_ANSWER),
-    "diagnosis:review_release": Call("/review/analyses/{analysis}/release/", who="dana",
+    "review:release": Call("/review/analyses/{analysis}/release/", who="dana",
                                      method="post", ok=ANY_ANSWER),
-    "diagnosis:review_sign_off": Call("/review/analyses/{analysis}/sign-off/", who="dana",
+    "review:sign_off": Call("/review/analyses/{analysis}/sign-off/", who="dana",
                                       method="post", ok=ANY_ANSWER, data={}),
-    "diagnosis:review_escalate": Call("/review/analyses/{analysis}/escalate/", who="dana",
+    "review:escalate": Call("/review/analyses/{analysis}/escalate/", who="dana",
                                       method="post", ok=ANY_ANSWER, data={}),
-    "diagnosis:review_retake": Call("/review/analyses/{analysis}/retake/", who="dana",
+    "review:retake": Call("/review/analyses/{analysis}/retake/", who="dana",
                                     method="post", ok=ANY_ANSWER, data={}),
-    "diagnosis:review_export": Call("/review/export/", who="admin"),
+    "review:export": Call("/review/export/", who="admin"),
     # API
     "api_register": Call("/api/v1/auth/register/", who="", method="post", api=True, ok=(201,),
                          data={"username": "carol", "email": "carol@example.com",
@@ -169,8 +170,8 @@ HEALTH_ADMIN_MODELS = {
     "patients.user": "alice",
     "diagnosis.case": "case",
     "diagnosis.analysis": "analysis",
-    "diagnosis.review": "review",
-    "diagnosis.annotation": "annotation",
+    "review.review": "review",
+    "review.annotation": "annotation",
 }
 
 

@@ -9,9 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.dashboard import dashboard, human_duration, percentile
-from diagnosis.models import Analysis, Flag, Review
+from diagnosis.models import Analysis, Flag
 from knowledge.models import Urgency
 from patients.models import User
+from review.models import Review
 from tests.factories import FlaggedAnalysisFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from diagnosis import review_services as services
-from diagnosis.models import Analysis, Case, Recommendation, Review, Verdict
-from diagnosis.review_services import Conclusion
+from diagnosis.models import Analysis, Case
 from knowledge.models import Disease, Urgency
 from patients.models import User
+from review import services
+from review.models import Recommendation, Review, Verdict
+from review.services import Conclusion
 from tests.factories import CaseFactory, FlaggedAnalysisFactory, LesionImageFactory
 
 pytestmark = pytest.mark.django_db

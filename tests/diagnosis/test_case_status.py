@@ -16,22 +16,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from diagnosis import review_services, services
-from diagnosis.models import (
-    AnalysisStatus,
-    BodySite,
-    Case,
-    CaseStatus,
-    Duration,
-    Recommendation,
-    Review,
-    Verdict,
-)
+from diagnosis import services
+from diagnosis.models import AnalysisStatus, BodySite, Case, CaseStatus, Duration
 from diagnosis.patient_status import patient_status, with_patient_status
 from diagnosis.patient_texts import CaseStatusText
-from diagnosis.review_services import Conclusion
 from knowledge.models import Disease, Urgency
 from patients.models import User
+from review import services as review_services
+from review.models import Recommendation, Review, Verdict
+from review.services import Conclusion
 from tests.factories import AnalysisFactory, CaseFactory, FlaggedAnalysisFactory, LesionImageFactory
 
 pytestmark = pytest.mark.django_db

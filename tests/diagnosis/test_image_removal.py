@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent, TimelineEvent, TimelineKind
 from diagnosis import image_services
 from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, LesionImage
-from diagnosis.review_queue import QueueFilters, queue_queryset, queue_summary
 from ml_worker import tasks
 from patients.models import User
+from review.queue import QueueFilters, queue_queryset, queue_summary
 from tests.diagnosis.conftest import OTHER_LESION, finish, stored_files, upload
 from tests.diagnosis.results import classified
 from tests.factories import ReviewFactory

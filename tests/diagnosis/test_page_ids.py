@@ -13,11 +13,12 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from diagnosis import review_services as services
-from diagnosis.models import Analysis, CaseStatus, Review, ReviewOutcome
-from diagnosis.review_services import Conclusion
+from diagnosis.models import Analysis, CaseStatus
 from knowledge.models import Disease
 from patients.models import User
+from review import services
+from review.models import Review, ReviewOutcome
+from review.services import Conclusion
 from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from diagnosis import review_services as services
-from diagnosis.models import Analysis, Annotation
+from diagnosis.models import Analysis
 from patients.models import User
+from review import services
+from review.models import Annotation
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
 from tests.factories import AnnotationFactory, FlaggedAnalysisFactory, LesionImageFactory

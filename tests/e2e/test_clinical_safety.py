@@ -1,7 +1,7 @@
 """Clinical safety in a real browser: dana cannot send a melanoma home with "self-care" by
 accident, and alice is never told that an unreviewed lesion is harmless.
 
-Selectors are the ones listed at the top of diagnosis/review_views.py.
+Selectors are the ones listed at the top of review/views.py.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from diagnosis import review_services as services
-from diagnosis.models import Analysis, Review
+from diagnosis.models import Analysis
 from patients.models import User
+from review import services
+from review.models import Review
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
 from tests.factories import FlaggedAnalysisFactory, LesionImageFactory

@@ -1,6 +1,6 @@
 """Dana's start page in a real browser: her work, not the patients' advice.
 
-Selectors are the ones listed at the top of diagnosis/review_views.py.
+Selectors are the ones listed at the top of review/views.py.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from diagnosis import review_services as services
 from knowledge.models import Urgency
 from patients.models import User
+from review import services
 from tests.e2e.conftest import Browser
 from tests.factories import FlaggedAnalysisFactory
 

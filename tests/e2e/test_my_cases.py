@@ -8,11 +8,12 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from diagnosis import review_services
-from diagnosis.models import Case, LesionImage, Recommendation, Verdict
-from diagnosis.review_services import Conclusion
+from diagnosis.models import Case, LesionImage
 from knowledge.models import Disease
 from patients.models import User
+from review import services as review_services
+from review.models import Recommendation, Verdict
+from review.services import Conclusion
 from tests.diagnosis.conftest import jpeg, store_photo
 from tests.e2e.conftest import Browser
 from tests.factories import CaseFactory, FlaggedAnalysisFactory, LesionImageFactory

@@ -2,7 +2,7 @@
 
 Runs headless Chromium against the live server (see conftest.py). The photo is a real
 melanoma from the shared HAM10000 data that the shipped model calls melanoma. Selectors on the
-dermatologist's pages are the ones listed at the top of diagnosis/review_views.py.
+dermatologist's pages are the ones listed at the top of review/views.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from diagnosis.models import Analysis, Annotation, Case, Review
+from diagnosis.models import Analysis, Case
 from diagnosis.templatetags.diagnosis_tags import percent
 from ml_worker.inference import analyze
 from patients.models import User
+from review.models import Annotation, Review
 from tests.e2e.conftest import Browser
 
 pytestmark = [

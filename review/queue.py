@@ -1,0 +1,184 @@
+"""Reads of the review workflow: the queue (rows, filters, header) and a case's conclusion.
+
+Shared by the pages and the API, so both list the same rows in the same order: urgent first,
+then soon, then routine, oldest first within a priority (in_review_order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Case, CaseStatus, Flag
+from knowledge.models import UNKNOWN_CODE, Disease, Urgency
+from review.models import Review, ReviewOutcome
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    flag_kinds: list[str] = field(default_factory=list)
+    predicted: list[str] = field(default_factory=list)  # class codes, or "unknown"
+    priorities: list[str] = field(default_factory=list)
+    body_sites: list[str] = field(default_factory=list)
+    confidence_min: float | None = None  # 0..1
+    confidence_max: float | None = None
+    case_age_min_days: int | None = None  # how long ago the case was opened
+    case_age_max_days: int | None = None
+    claim: str = ""  # "" any, "unclaimed", "mine"
+    escalated: bool | None = None
+
+
+def queue_queryset(
+    filters: QueueFilters, *, user: Any = None, now: dt.datetime | None = None
+) -> QuerySet[Analysis]:
+    """Flagged analyses awaiting review, filtered, in review order, ready to list."""
+    now = now or timezone.now()
+    open_flags = Flag.objects.filter(resolved_at__isnull=True)
+    escalated = Exists(
+        Review.objects.filter(analysis=OuterRef("pk"), outcome=ReviewOutcome.ESCALATED)
+    )
+    qs: AnalysisQuerySet = (
+        Analysis.objects.awaiting_review()
+        .select_related("image", "image__case", "claimed_by")
+        .prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
+        .annotate(escalations=escalated)
+    )
+    if filters.flag_kinds:
+        qs = qs.filter(
+            Exists(open_flags.filter(analysis=OuterRef("pk"), kind__in=filters.flag_kinds))
+        )
+    if filters.predicted:
+        codes = [c for c in filters.predicted if c != UNKNOWN_CODE]
+        wanted = Q(predicted_code__in=codes, is_unknown=False)
+        if UNKNOWN_CODE in filters.predicted:
+            wanted |= Q(is_unknown=True)
+        qs = qs.filter(wanted)
+    if filters.priorities:
+        qs = qs.filter(priority__in=filters.priorities)
+    if filters.body_sites:
+        qs = qs.filter(image__case__body_site__in=filters.body_sites)
+    if filters.confidence_min is not None:
+        qs = qs.filter(confidence__gte=filters.confidence_min)
+    if filters.confidence_max is not None:
+        qs = qs.filter(confidence__lte=filters.confidence_max)
+    if filters.case_age_min_days is not None:
+        qs = qs.filter(
+            image__case__created_at__lte=now - dt.timedelta(days=filters.case_age_min_days)
+        )
+    if filters.case_age_max_days is not None:
+        qs = qs.filter(
+            image__case__created_at__gte=now - dt.timedelta(days=filters.case_age_max_days)
+        )
+    if filters.claim == "unclaimed":
+        qs = qs.claimable(now)
+    elif filters.claim == "mine" and user is not None:
+        qs = qs.claimed_by_user(user, now)
+    if filters.escalated is not None:
+        qs = qs.filter(escalated) if filters.escalated else qs.exclude(escalated)
+    return qs.in_review_order()
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    total: int
+    by_priority: dict[str, int]  # urgent, soon, routine, in that order
+    oldest_urgent_since: dt.datetime | None
+    oldest_urgent_wait: dt.timedelta | None
+    claimed: int
+
+
+def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
+    """Counts for the queue's header, over the whole queue (not the filtered view)."""
+    now = now or timezone.now()
+    # One aggregate query: the queue, the staff home and the dashboard all show it.
+    priorities = sorted(Urgency, key=lambda p: -PRIORITY_RANK[p])
+    row = Analysis.objects.awaiting_review().aggregate(
+        total=Count("id"),
+        claimable=Count("id", filter=Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)),
+        oldest_urgent=Min("created_at", filter=Q(priority=Urgency.URGENT)),
+        **{p.value: Count("id", filter=Q(priority=p)) for p in priorities},
+    )
+    oldest = row["oldest_urgent"]
+    return QueueSummary(
+        total=row["total"],
+        by_priority={p.value: row[p.value] for p in priorities},
+        oldest_urgent_since=oldest,
+        oldest_urgent_wait=(now - oldest) if oldest else None,
+        claimed=row["total"] - row["claimable"],
+    )
+
+
+@dataclass(frozen=True)
+class DermatologistHome:
+    """What the dermatologist's start page shows: the queue's state and their own work."""
+
+    summary: QueueSummary
+    claimed: list[Analysis]  # their live claims, in review order
+    recent_sign_offs: list[Review]  # newest first
+    unreviewed_entries: int  # knowledge-base entries no clinician has reviewed yet
+    entries: int
+
+
+RECENT_SIGN_OFFS = 10
+
+
+def home_for_dermatologist(
+    *, user: Any, now: dt.datetime | None = None, recent: int = RECENT_SIGN_OFFS
+) -> DermatologistHome:
+    """The start page's reads in five queries, whatever the number of rows shown."""
+    now = now or timezone.now()
+    claimed = list(queue_queryset(QueueFilters(claim="mine"), user=user, now=now))
+    sign_offs = list(
+        Review.objects.filter(reviewer=user, outcome=ReviewOutcome.SIGNED_OFF)
+        .select_related("diagnosis", "case")
+        .order_by("-signed_off_at", "-id")[:recent]
+    )
+    # The seeded entries ship unreviewed (README); the page keeps saying so until they are.
+    kb = Disease.objects.aggregate(
+        total=Count("id"), unreviewed=Count("id", filter=Q(last_reviewed_at__isnull=True))
+    )
+    return DermatologistHome(
+        summary=queue_summary(now=now),
+        claimed=claimed,
+        recent_sign_offs=sign_offs,
+        unreviewed_entries=kb["unreviewed"],
+        entries=kb["total"],
+    )
+
+
+def case_conclusion(case: Case | int) -> Review | None:
+    """The dermatologist's latest conclusion on the case, as the patient's page shows it."""
+    return (
+        Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
+        .select_related("diagnosis", "reviewer", "analysis__image")
+        .order_by("-signed_off_at", "-id")
+        .first()
+    )
+
+
+def conclusion_covers(conclusion: Review | None, analysis: Analysis | None) -> bool:
+    """Whether the conclusion supersedes this analysis's automated result and its guidance.
+
+    A sign-off covers the analysis reviewed and the case's earlier ones, as it resolves their
+    flags (review_services._resolve_flags): the reviewer saw those photos side by side. A
+    photo sent afterwards is new evidence nobody has reviewed yet, so its result stands.
+    """
+    if conclusion is None or analysis is None:
+        return False
+    return analysis.created_at <= conclusion.analysis.created_at
+
+
+def case_retake_request(case: Case) -> Review | None:
+    """The request for a new photo the patient has not answered yet (None if none)."""
+    if case.status != CaseStatus.AWAITING_RETAKE:
+        return None
+    return (
+        Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
+        .select_related("reviewer")
+        .order_by("-signed_off_at", "-id")
+        .first()
+    )
