@@ -8,6 +8,7 @@ then back again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -18,11 +19,11 @@ BEFORE = [("diagnosis", "0007_case_title_patient_seen_review_at"), ("review", No
 AFTER = [("diagnosis", "0008_review_models_to_review_app"), ("review", "0002_tables_renamed")]
 
 
-def _migrate(targets: list[tuple[str, str | None]]) -> Any:
+def _migrate(targets: Sequence[tuple[str, str | None]]) -> Any:
     """Migrate to `targets`; the historical models there."""
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
-    nodes = [t for t in targets if t[1] is not None]
+    nodes = [(app, name) for app, name in targets if name is not None]
     return MigrationExecutor(connection).loader.project_state(nodes).apps
 
 
