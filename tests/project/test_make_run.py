@@ -10,10 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def dry_run(*args: str, **env: str) -> list[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT")}
+    # Under `make test` the parent make's flags would come along (and print "Entering
+    # directory" lines); this is a make of its own.
+    dropped = ("SITE_URL", "PORT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     # -o: treat the venv's stamp as up to date, so the listing is the run recipe alone.
     out = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed-runtime", "run", *args],
+        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed-runtime", "run", *args],
         cwd=ROOT,
         env=base | env,
         capture_output=True,
