@@ -217,12 +217,12 @@ def analysis_enqueue(*, analysis_id: int, countdown: float | None = None) -> Non
     transaction.on_commit(send)
 
 
-def _claimable(now: dt.datetime) -> Q:
+def _runnable(now: dt.datetime) -> Q:
     stale = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
     return Q(status=AnalysisStatus.QUEUED) | Q(status=AnalysisStatus.RUNNING, started_at__lt=stale)
 
 
-def analysis_claim(*, analysis_id: int) -> Analysis | None:
+def analysis_take_for_run(*, analysis_id: int) -> Analysis | None:
     """Take the row for this worker, counting the attempt; None if it is not ours to run.
 
     A redelivered or duplicated task finds the row running (or finished) and does nothing.
@@ -232,17 +232,17 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
     # Never for a photo the patient removed (image_services finishes its rows; this is the
     # guard for a row that slipped past that).
-    claimable = Analysis.objects.filter(
-        _claimable(now), pk=analysis_id, image__removed_at__isnull=True
+    runnable = Analysis.objects.filter(
+        _runnable(now), pk=analysis_id, image__removed_at__isnull=True
     )
-    claimed = claimable.filter(attempts__lt=max_attempts).update(
+    taken = runnable.filter(attempts__lt=max_attempts).update(
         status=AnalysisStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
         finished_at=None,
     )
-    if claimed == 1:
+    if taken == 1:
         return Analysis.objects.select_related("image", "image__case").get(pk=analysis_id)
     with transaction.atomic():
-        gave_up = claimable.filter(attempts__gte=max_attempts).update(
+        gave_up = runnable.filter(attempts__gte=max_attempts).update(
             status=AnalysisStatus.FAILED, finished_at=now,
             last_error=f"gave up after {max_attempts} attempts",
         )
@@ -255,7 +255,7 @@ def analysis_claim(*, analysis_id: int) -> Analysis | None:
 
 
 def _owned(analysis: Analysis) -> Any:
-    """The row, if it is still running under this claim (attempt number)."""
+    """The row, if this run (attempt number) still holds it."""
     return Analysis.objects.filter(
         pk=analysis.pk, status=AnalysisStatus.RUNNING, attempts=analysis.attempts
     )
@@ -272,7 +272,7 @@ def _finished_status(result: AnalysisResult) -> AnalysisStatus:
 def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> bool:
     """Store what the pipeline said, finish the row and raise its flags, all or nothing.
 
-    Returns False (and writes nothing) if the claim was lost meanwhile, e.g. the sweeper
+    Returns False (and writes nothing) if the run lost the row meanwhile, e.g. the sweeper
     gave the row to another worker after this one ran too long.
     """
     now = timezone.now()
@@ -300,7 +300,7 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
             priority=most_urgent([*(d.priority for d in decisions), analysis.priority]) or "",
         )
         if updated == 0:
-            logger.info("analysis %s: claim lost, result discarded", analysis.pk)
+            logger.info("analysis %s: run lost the row, result discarded", analysis.pk)
             return False
         if decisions:
             Flag.objects.bulk_create(
@@ -436,7 +436,7 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
                 _timeline_gave_up(stale.image.case, stale.pk)
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
-        # Conditional again: a worker may have claimed or finished it since the SELECT.
+        # Conditional again: a worker may have taken or finished it since the SELECT.
         requeued = stuck.filter(pk=pk).update(status=AnalysisStatus.QUEUED, queued_at=now)
         if requeued:
             analysis_enqueue(analysis_id=pk)

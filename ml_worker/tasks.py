@@ -1,7 +1,8 @@
 """Celery glue between the diagnosis app's rows and the pure inference package.
 
-Tasks take ids, claim their row, and record what happened on it (diagnosis.services), so a
-task delivered twice, or re-sent by the sweeper, does its work at most once.
+Tasks take ids, take their row for the run, and record what happened on it
+(diagnosis.services), so a task delivered twice, or re-sent by the sweeper, does its work at
+most once.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def analyze_image(self: Any, analysis_id: int) -> str:
     """Run the pipeline on one analysis' image and finish its row."""
     from diagnosis import services
 
-    analysis = services.analysis_claim(analysis_id=analysis_id)
+    analysis = services.analysis_take_for_run(analysis_id=analysis_id)
     if analysis is None:
         return "skipped"
     try:

@@ -105,8 +105,9 @@ def test_a_pipeline_error_is_a_failure_the_patient_does_not_see_on_the_timeline(
     assert event.data["detail"] == "corrupt"
 
 
-def test_a_lost_claim_writes_no_event(alice_case: Case, lesion_jpeg: bytes) -> None:
-    analysis = services.analysis_claim(analysis_id=upload(alice_case, lesion_jpeg).analysis.pk)
+def test_a_lost_run_writes_no_event(alice_case: Case, lesion_jpeg: bytes) -> None:
+    pk = upload(alice_case, lesion_jpeg).analysis.pk
+    analysis = services.analysis_take_for_run(analysis_id=pk)
     assert analysis is not None
     Analysis.objects.filter(pk=analysis.pk).update(attempts=2)
 
@@ -131,7 +132,7 @@ def test_a_row_out_of_attempts_that_is_redelivered_fails_on_the_timeline() -> No
         started_at=_ago(stale),
     )
 
-    assert services.analysis_claim(analysis_id=analysis.pk) is None
+    assert services.analysis_take_for_run(analysis_id=analysis.pk) is None
 
     assert _kinds(analysis.image.case) == [TimelineKind.ANALYSIS_FAILED]
 

@@ -12,8 +12,8 @@ from PIL import Image
 from diagnosis.models import Analysis, Case
 from diagnosis.services import (
     UploadOutcome,
-    analysis_claim,
     analysis_record_result,
+    analysis_take_for_run,
     lesion_image_upload,
 )
 from ml_worker.inference import AnalysisResult
@@ -82,8 +82,8 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def finish(analysis: Analysis, result: AnalysisResult) -> Analysis:
-    """Do what the worker does with `result`: claim the row, record, return it fresh."""
-    claimed = analysis_claim(analysis_id=analysis.pk)
+    """Do what the worker does with `result`: take the row, record, return it fresh."""
+    claimed = analysis_take_for_run(analysis_id=analysis.pk)
     assert claimed is not None
     assert analysis_record_result(analysis=claimed, result=result)
     return Analysis.objects.prefetch_related("flags").get(pk=analysis.pk)

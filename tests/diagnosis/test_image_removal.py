@@ -236,7 +236,7 @@ def test_a_task_already_running_when_the_photo_is_removed_discards_its_result(
     from diagnosis import services
 
     analysis = upload(alice_case, lesion_jpeg).analysis
-    claimed = services.analysis_claim(analysis_id=analysis.pk)
+    claimed = services.analysis_take_for_run(analysis_id=analysis.pk)
     assert claimed is not None
     image_services.image_remove(image=analysis.image, by=alice)
 

@@ -66,12 +66,13 @@ def test_running_the_task_twice_records_one_result(alice_case: Case, lesion_jpeg
     assert again.flags.count() == first.flags.count()
 
 
-def test_a_worker_that_lost_its_claim_discards_its_result(
+def test_a_worker_that_lost_its_run_discards_its_result(
     alice_case: Case, lesion_jpeg: bytes
 ) -> None:
-    analysis = services.analysis_claim(analysis_id=upload(alice_case, lesion_jpeg).analysis.pk)
+    pk = upload(alice_case, lesion_jpeg).analysis.pk
+    analysis = services.analysis_take_for_run(analysis_id=pk)
     assert analysis is not None
-    # Meanwhile the sweeper gave the row to another worker, which claimed it again.
+    # Meanwhile the sweeper gave the row to another worker, which took it again.
     Analysis.objects.filter(pk=analysis.pk).update(attempts=2)
     recorded = services.analysis_record_result(analysis=analysis, result=analyze(lesion_jpeg))
 
