@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -49,11 +48,6 @@ class _ReadsCases(BasePermission):
         return IsPatient().has_permission(request, view) or IsClinician().has_permission(
             request, view
         )
-
-
-def _drf_error(exc: DjangoValidationError) -> ValidationError:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    return ValidationError(detail)
 
 
 def _image_count(user: Any) -> Count:
@@ -103,10 +97,7 @@ class CaseListCreateApi(_DiagnosisView):
     def post(self, request: Request) -> Response:
         serializer = CaseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            case = services.case_create(patient=request_user(request), **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        case = services.case_create(patient=request_user(request), **serializer.validated_data)
         audit_target(request, case)
         case = get_object_or_404(self.get_queryset(), pk=case.pk)
         data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
@@ -181,14 +172,11 @@ class CaseImagesApi(_DiagnosisView):
             raise ValidationError({"image": [too_large]})
         serializer = ImageUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            outcome = services.lesion_image_upload(
-                case=case,
-                uploaded_by=request_user(request),
-                upload=serializer.validated_data["image"],
-            )
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        outcome = services.lesion_image_upload(
+            case=case,
+            uploaded_by=request_user(request),
+            upload=serializer.validated_data["image"],
+        )
         audit_target(request, outcome.image, case=case.pk, duplicate=outcome.duplicate)
         image = LesionImage.objects.prefetch_related(analyses_with_flags()).get(
             pk=outcome.image.pk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -94,11 +93,7 @@ class RegisterView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = patient_register(**serializer.validated_data)
-        except DjangoValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-            raise ValidationError(detail) from exc
+        user = patient_register(**serializer.validated_data)
         record_access(request, "create", user, user=user)
         return _token_response(user, status.HTTP_201_CREATED)
 

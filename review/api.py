@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -27,16 +26,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.mixins import AuditedViewMixin, audit_target
-from diagnosis.api import _drf_error
 from diagnosis.models import Analysis, LesionImage
 from diagnosis.serializers import AnalysisOutputSerializer
 from diagnosis.views import request_user
-from knowledge.models import Disease
 from patients.permissions import IsAdminRole, IsClinician, IsDermatologist
 from review import services
 from review.export import export_zip_file
 from review.models import Annotation, Review
 from review.queue import queue_queryset, queue_summary
+from review.reads import analysis_for_review, review_screen
 from review.serializers import (
     AnnotationInputSerializer,
     AnnotationOutputSerializer,
@@ -73,13 +71,11 @@ class Conflict(APIException):
 
 @contextmanager
 def _service_errors() -> Iterator[None]:
-    """The review services' errors as DRF answers: a lost race 409, a refusal 400."""
+    """A lost race as a 409 (a refusal, django's ValidationError, is a 400: patients.api_errors)."""
     try:
         yield
     except services.ReviewConflict as exc:
         raise Conflict(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise _drf_error(exc) from exc
 
 
 class QueueApi(_ReviewApi):
@@ -140,22 +136,16 @@ class ReviewDetailApi(_ReviewApi):
         "claim": ClaimSerializer(),
     })})
     def get(self, request: Request, pk: int) -> Response:
-        analysis = get_object_or_404(
-            Analysis.objects.select_related("image__case", "claimed_by")
-            .prefetch_related("flags"), pk=pk,
-        )
-        case = analysis.image.case
-        images = case.images.filter(removed_at__isnull=True).prefetch_related(
-            Prefetch("annotations", queryset=Annotation.objects.select_related("author"))
-        ).order_by("-created_at", "-id")
-        diseases = {d.code: d for d in Disease.objects.with_content()}
-        reviews = Review.objects.filter(case=case).select_related("reviewer", "diagnosis")
+        screen = review_screen(analysis=analysis_for_review(pk), user=request_user(request),
+                               now=timezone.now())
         return Response({
-            "analysis": AnalysisOutputSerializer(analysis, context={"diseases": diseases}).data,
-            "case": CaseAnswersSerializer(case).data,
-            "images": ReviewImageSerializer([_image_data(i) for i in images], many=True).data,
-            "reviews": ReviewOutputSerializer(reviews, many=True).data,
-            "claim": ClaimSerializer(analysis).data,
+            "analysis": AnalysisOutputSerializer(screen.analysis,
+                                                 context={"diseases": screen.diseases}).data,
+            "case": CaseAnswersSerializer(screen.case).data,
+            "images": ReviewImageSerializer([_image_data(i) for i in screen.images],
+                                            many=True).data,
+            "reviews": ReviewOutputSerializer(screen.reviews, many=True).data,
+            "claim": ClaimSerializer(screen.analysis, context={"now": screen.now}).data,
         })
 
 
