@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
+from diagnosis.conclusions import all_reviews
 from diagnosis.models import (
     PENDING_STATUSES,
     Analysis,
@@ -29,7 +30,6 @@ from diagnosis.models import (
     LesionImage,
 )
 from patients.models import User
-from review.models import Review
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def image_is_reviewed(*, image: LesionImage) -> bool:
     A sign-off covers the case's earlier photos too (the reviewer saw them side by side), so
     any review given after the upload counts, not only one on this photo's own analysis.
     """
-    return Review.objects.filter(case=image.case_id, created_at__gte=image.created_at).exists()
+    reviews = all_reviews().filter(case=image.case_id, created_at__gte=image.created_at)
+    return reviews.exists()
 
 
 def image_remove(*, image: LesionImage, by: User) -> LesionImage:

@@ -12,9 +12,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from diagnosis import patient_texts as texts
+from diagnosis.conclusions import ReviewOutcome, ReviewRead, all_reviews, conclusion_covers
 from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, LesionImage, shown_images
-from review.models import Review, ReviewOutcome
-from review.queue import conclusion_covers
 
 WITH_A_DERMATOLOGIST = (CaseStatus.AWAITING_REVIEW, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
 
@@ -26,7 +25,7 @@ def with_patient_status(cases: QuerySet[Case], user: Any) -> QuerySet[Case]:
         Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
     )
     sign_offs = (
-        Review.objects.filter(outcome=ReviewOutcome.SIGNED_OFF)
+        all_reviews().filter(outcome=ReviewOutcome.SIGNED_OFF)
         .select_related("reviewer", "analysis")
         .order_by("-signed_off_at", "-id")
     )
@@ -52,7 +51,7 @@ def patient_status(case: Case) -> texts.CaseStatusText:
     `case` comes from with_patient_status(); this reads no more rows.
     """
     image, latest = latest_analysis(case)
-    sign_offs: list[Review] | None = getattr(case, "sign_offs", None)
+    sign_offs: list[ReviewRead] | None = getattr(case, "sign_offs", None)
     if sign_offs is None:
         # Unprefetched, case.images would also hold the photos the patient removed.
         raise ValueError("Read the case through with_patient_status().")

@@ -25,10 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from diagnosis.conclusions import Recommendation, ReviewRead
 from diagnosis.models import Analysis, AnalysisStatus, BodySite, Flag, FlagKind
 from knowledge.models import Disease, Urgency
 from knowledge.names import condition_name
-from review.models import Recommendation, Review
 
 # The states of a result as the patient sees it.
 PENDING = "pending"
@@ -328,7 +328,7 @@ def waiting_text(priority: str) -> str:
     )
 
 
-def reviewed_status(review: Review, *, new: bool) -> CaseStatusText:
+def reviewed_status(review: ReviewRead, *, new: bool) -> CaseStatusText:
     reviewer = dermatologist_name(review.reviewer)
     return CaseStatusText(
         code=REVIEWED,
@@ -361,7 +361,7 @@ class ConclusionText:
     message_heading: str
 
 
-def conclusion_text(review: Review, *, covers_latest: bool) -> ConclusionText:
+def conclusion_text(review: ReviewRead, *, covers_latest: bool) -> ConclusionText:
     reviewer = dermatologist_name(review.reviewer)
     photo = ("your photo" if covers_latest
              else f"your photo of {long_date(review.analysis.image.created_at)}")

@@ -10,13 +10,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diagnosis import patient_texts as texts
+from diagnosis.conclusions import (
+    Recommendation,
+    ReviewRead,
+    case_conclusion,
+    case_retake_request,
+    conclusion_covers,
+)
 from diagnosis.models import Analysis, BodySite, Case, Duration, Flag, LesionImage
 from diagnosis.patient_status import patient_status
 from diagnosis.patient_texts import result_text, retake_text
 from knowledge.models import Disease
 from knowledge.names import condition_name
-from review.models import Review
-from review.queue import case_conclusion, case_retake_request, conclusion_covers
 
 
 class CaseInputSerializer(serializers.Serializer):
@@ -112,52 +117,61 @@ def _guidance(context: Mapping[str, Any], code: str) -> dict[str, Any] | None:
     return dict(GuidanceSerializer(disease).data) if disease else None
 
 
-class ConclusionOutputSerializer(serializers.ModelSerializer):
+# The two serializers below read a review (diagnosis.conclusions.ReviewRead). They are plain
+# Serializers with the fields, and the schema, a ModelSerializer on review.models.Review made:
+# this app sits below review and does not import its models.
+class ConclusionOutputSerializer(serializers.Serializer):
     """A dermatologist's signed-off conclusion as the patient sees it (no internal note)."""
 
+    id = serializers.IntegerField(label="ID", read_only=True)
+    analysis = serializers.PrimaryKeyRelatedField(queryset=Analysis.objects.all())
     reviewer_name = serializers.SerializerMethodField()
+    signed_off_at = serializers.DateTimeField()
+    is_second_opinion = serializers.BooleanField(
+        required=False, help_text="Given after another dermatologist escalated the analysis.")
     diagnosis = serializers.SerializerMethodField()
+    diagnosis_text = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="A diagnosis the knowledge base does not have.")
     diagnosis_label = serializers.CharField(read_only=True)
+    recommendation = serializers.ChoiceField(
+        choices=Recommendation.choices, required=False, allow_blank=True)
+    follow_up_days = serializers.IntegerField(
+        # The bounds the ModelSerializer gave, so the schema stays as it was.
+        required=False, allow_null=True, min_value=0, max_value=9223372036854775807,
+        help_text="With 'see a doctor within N days': N.")
     recommendation_text = serializers.CharField(read_only=True)
+    message_to_patient = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     guidance = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Review
-        fields = (
-            "id", "analysis", "reviewer_name", "signed_off_at", "is_second_opinion",
-            "diagnosis", "diagnosis_text", "diagnosis_label", "recommendation",
-            "follow_up_days", "recommendation_text", "message_to_patient", "guidance",
-        )
-
-    def get_reviewer_name(self, review: Review) -> str:
+    def get_reviewer_name(self, review: ReviewRead) -> str:
         return review.reviewer.get_full_name() or "A dermatologist"
 
-    def get_diagnosis(self, review: Review) -> str | None:
+    def get_diagnosis(self, review: ReviewRead) -> str | None:
         """The knowledge-base code, or null for a free-text diagnosis."""
         return review.diagnosis_code or None
 
     @extend_schema_field(GuidanceSerializer(allow_null=True))
-    def get_guidance(self, review: Review) -> dict[str, Any] | None:
+    def get_guidance(self, review: ReviewRead) -> dict[str, Any] | None:
         """The knowledge-base entry of the dermatologist's diagnosis (null for free text)."""
         return _guidance(self.context, review.diagnosis_code) if review.diagnosis_code else None
 
 
-class RetakeRequestOutputSerializer(serializers.ModelSerializer):
+class RetakeRequestOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(label="ID", read_only=True)
+    analysis = serializers.PrimaryKeyRelatedField(queryset=Analysis.objects.all())
     reviewer_name = serializers.SerializerMethodField()
     requested_at = serializers.DateTimeField(source="signed_off_at")
+    message_to_patient = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
-    class Meta:
-        model = Review
-        fields = ("id", "analysis", "reviewer_name", "requested_at", "message_to_patient")
-
-    def get_reviewer_name(self, review: Review) -> str:
+    def get_reviewer_name(self, review: ReviewRead) -> str:
         return review.reviewer.get_full_name() or "Your dermatologist"
 
 
-def _case_conclusion(context: Mapping[str, Any], case_id: int) -> Review | None:
+def _case_conclusion(context: Mapping[str, Any], case_id: int) -> ReviewRead | None:
     """The case's latest conclusion, read once per case per response (cached in the context:
     the root serializer's dict, which all its fields share)."""
-    conclusions: dict[int, Review | None] = cast(
+    conclusions: dict[int, ReviewRead | None] = cast(
         dict[str, Any], context
     ).setdefault("conclusions", {})
     if case_id not in conclusions:
@@ -165,7 +179,9 @@ def _case_conclusion(context: Mapping[str, Any], case_id: int) -> Review | None:
     return conclusions[case_id]
 
 
-def _conclusion_data(context: Mapping[str, Any], review: Review | None) -> dict[str, Any] | None:
+def _conclusion_data(
+    context: Mapping[str, Any], review: ReviewRead | None
+) -> dict[str, Any] | None:
     return dict(ConclusionOutputSerializer(review, context=context).data) if review else None
 
 
@@ -224,7 +240,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         """The knowledge-base entry of the model's answer."""
         return _guidance(self.context, analysis.guidance_code)
 
-    def _covering(self, analysis: Analysis) -> Review | None:
+    def _covering(self, analysis: Analysis) -> ReviewRead | None:
         conclusion = _case_conclusion(self.context, analysis.image.case_id)
         return conclusion if conclusion_covers(conclusion, analysis) else None
 

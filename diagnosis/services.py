@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -26,15 +27,22 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
+from diagnosis.conclusions import ReviewOutcome, all_reviews
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
-from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, Flag, LesionImage
+from diagnosis.models import (
+    Analysis,
+    AnalysisStatus,
+    Case,
+    CaseStatus,
+    Flag,
+    FlagKind,
+    LesionImage,
+)
 from diagnosis.patient_texts import default_case_title
-from knowledge.models import Disease
+from knowledge.models import Disease, Urgency
 from ml_worker.inference import AnalysisResult, ImageDecodeError
 from patients.models import User
-from review.models import Review, ReviewOutcome
-from review.services import case_reopen_for_new_photo
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +92,7 @@ def case_review_seen(*, case: Case, user: User, now: dt.datetime | None = None) 
     """
     if user.pk != case.patient_id:
         return False
-    sign_offs = Review.objects.filter(case=OuterRef("pk"), outcome=ReviewOutcome.SIGNED_OFF)
+    sign_offs = all_reviews().filter(case=OuterRef("pk"), outcome=ReviewOutcome.SIGNED_OFF)
     unseen = Q(Exists(sign_offs), patient_seen_review_at__isnull=True) | Q(
         Exists(sign_offs.filter(signed_off_at__gt=OuterRef("patient_seen_review_at")))
     )
@@ -189,6 +197,38 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
     return UploadOutcome(image=image, analysis=analysis, duplicate=False)
 
 
+def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
+    """A photo arrived for a case waiting for a retake: back to the queue, at its old priority.
+
+    The new analysis gets a flag of its own at upload, so it is reviewed whatever the model
+    makes of it. Returns False if the case was not waiting for a retake.
+    """
+    with transaction.atomic():
+        reopened = Case.objects.filter(pk=case.pk, status=CaseStatus.AWAITING_RETAKE).update(
+            status=CaseStatus.AWAITING_REVIEW
+        )
+        if not reopened:
+            return False
+        asked = (
+            case.reviews.filter(outcome=ReviewOutcome.RETAKE_REQUESTED)
+            .select_related("analysis").order_by("-signed_off_at", "-id").first()
+        )
+        earlier = asked.analysis.priority if asked else ""
+        priority = most_urgent([earlier]) or Urgency.SOON
+        Flag.objects.get_or_create(
+            analysis=analysis, kind=FlagKind.RETAKE_RECEIVED,
+            defaults={"priority": priority,
+                      "reason": "new photo after a dermatologist asked for a retake"},
+        )
+        # analysis_record_result keeps this priority if the model raises no higher one.
+        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
+        analysis.priority = priority
+        record_event(case, "reopened", actor=case.patient, patient_visible=True,
+                     message="Your new photo was sent to your dermatologist.",
+                     data={"analysis": analysis.pk})
+    return True
+
+
 def _delete_files(names: list[str]) -> None:
     for name in names:
         try:
@@ -203,16 +243,20 @@ def lesion_image_read(*, image: LesionImage) -> bytes:
     return data
 
 
+# The worker's task, named rather than imported: ml_worker.tasks sits above this app.
+ANALYZE_IMAGE_TASK = "ml_worker.tasks.analyze_image"
+
+
 def analysis_enqueue(*, analysis_id: int, countdown: float | None = None) -> None:
     """Send the task once the row it names is committed (at once outside a transaction)."""
-    from ml_worker.tasks import analyze_image  # ml_worker.tasks imports this module
-
     options: dict[str, Any] = {"queue": settings.ANALYSIS_QUEUE}
     if countdown:
         options["countdown"] = countdown
 
     def send() -> None:
-        analyze_image.apply_async((analysis_id,), **options)
+        # The registered task (skincare_project.celery registers every app's tasks), not
+        # send_task: the task's own options go with it, and task_always_eager runs it.
+        current_app.tasks[ANALYZE_IMAGE_TASK].apply_async((analysis_id,), **options)
 
     transaction.on_commit(send)
 

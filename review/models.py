@@ -20,28 +20,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+# The vocabulary of a conclusion lives with the case it concludes, so that diagnosis, below
+# this app, can read reviews without importing it; re-exported here for review's code.
+from diagnosis.conclusions import Recommendation, ReviewOutcome, Verdict
 from knowledge.models import Disease
 from ml_worker.inference.labels import CLASSES
 
 MAX_POLYGON_POINTS = 500
-
-
-class ReviewOutcome(models.TextChoices):
-    SIGNED_OFF = "signed_off", "Signed off"
-    ESCALATED = "escalated", "Escalated for a second opinion"
-    RETAKE_REQUESTED = "retake_requested", "New photo requested"
-
-
-class Verdict(models.TextChoices):
-    AGREE = "agree", "Agree with the model"
-    CORRECT = "correct", "Correct the diagnosis"
-
-
-class Recommendation(models.TextChoices):
-    SELF_CARE = "self_care", "Self-care; no visit needed"
-    SEE_DOCTOR = "see_doctor_within_days", "See a doctor in person within N days"
-    URGENT_REFERRAL = "urgent_referral", "Urgent referral"
-    BIOPSY = "biopsy", "Biopsy"
 
 
 class Review(models.Model):

@@ -1,4 +1,6 @@
-"""Reads of the review workflow: the queue (rows, filters, header) and a case's conclusion.
+"""Reads of the review workflow: the queue (rows, filters, header) and the start page.
+
+The reads of a case's conclusion for the patient's pages are in diagnosis.conclusions.
 
 Shared by the pages and the API, so both list the same rows in the same order: urgent first,
 then soon, then routine, oldest first within a priority (in_review_order).
@@ -13,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Case, CaseStatus, Flag
+from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Flag
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from review.models import Review, ReviewOutcome
 
@@ -149,36 +151,3 @@ def home_for_dermatologist(
         entries=kb["total"],
     )
 
-
-def case_conclusion(case: Case | int) -> Review | None:
-    """The dermatologist's latest conclusion on the case, as the patient's page shows it."""
-    return (
-        Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
-        .select_related("diagnosis", "reviewer", "analysis__image")
-        .order_by("-signed_off_at", "-id")
-        .first()
-    )
-
-
-def conclusion_covers(conclusion: Review | None, analysis: Analysis | None) -> bool:
-    """Whether the conclusion supersedes this analysis's automated result and its guidance.
-
-    A sign-off covers the analysis reviewed and the case's earlier ones, as it resolves their
-    flags (review_services._resolve_flags): the reviewer saw those photos side by side. A
-    photo sent afterwards is new evidence nobody has reviewed yet, so its result stands.
-    """
-    if conclusion is None or analysis is None:
-        return False
-    return analysis.created_at <= conclusion.analysis.created_at
-
-
-def case_retake_request(case: Case) -> Review | None:
-    """The request for a new photo the patient has not answered yet (None if none)."""
-    if case.status != CaseStatus.AWAITING_RETAKE:
-        return None
-    return (
-        Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
-        .select_related("reviewer")
-        .order_by("-signed_off_at", "-id")
-        .first()
-    )

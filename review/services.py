@@ -23,9 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record_event
-from diagnosis.flags import most_urgent
-from diagnosis.models import Analysis, Case, CaseStatus, Flag, FlagKind, LesionImage
-from knowledge.models import Urgency
+from diagnosis.models import Analysis, Case, CaseStatus, Flag, LesionImage
 from patients.models import Role, User
 from patients.permissions import has_role
 from review.conclusion import Conclusion, check_conclusion, group_label
@@ -359,38 +357,6 @@ def review_request_retake(
                      message=message, data={"analysis": analysis.pk, "review": review.pk})
         _notify_patient(case, "retake")
     return review
-
-
-def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
-    """A photo arrived for a case waiting for a retake: back to the queue, at its old priority.
-
-    The new analysis gets a flag of its own at upload, so it is reviewed whatever the model
-    makes of it. Returns False if the case was not waiting for a retake.
-    """
-    with transaction.atomic():
-        reopened = Case.objects.filter(pk=case.pk, status=CaseStatus.AWAITING_RETAKE).update(
-            status=CaseStatus.AWAITING_REVIEW
-        )
-        if not reopened:
-            return False
-        asked = (
-            Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
-            .select_related("analysis").order_by("-signed_off_at", "-id").first()
-        )
-        earlier = asked.analysis.priority if asked else ""
-        priority = most_urgent([earlier]) or Urgency.SOON
-        Flag.objects.get_or_create(
-            analysis=analysis, kind=FlagKind.RETAKE_RECEIVED,
-            defaults={"priority": priority,
-                      "reason": "new photo after a dermatologist asked for a retake"},
-        )
-        # analysis_record_result keeps this priority if the model raises no higher one.
-        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
-        analysis.priority = priority
-        record_event(case, "reopened", actor=case.patient, patient_visible=True,
-                     message="Your new photo was sent to your dermatologist.",
-                     data={"analysis": analysis.pk})
-    return True
 
 
 def _notify_patient(case: Case, why: str) -> None:

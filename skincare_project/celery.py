@@ -27,3 +27,19 @@ def make_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_finalize.connect
+def register_every_apps_tasks(sender: Celery, **kwargs: object) -> None:
+    """Import every app's tasks.py when the app is first used, in the web process too.
+
+    The worker imports them at start; the web process used to import ml_worker.tasks only to
+    send analyze_image. diagnosis now sends it by name (diagnosis.services.ANALYZE_IMAGE_TASK,
+    as it sits below ml_worker.tasks), and that name must lead to the registered task, so its
+    options apply and task_always_eager runs it in tests. Before Django's apps are ready (a
+    worker starting up), the worker's own autodiscovery does it.
+    """
+    from django.apps import apps
+
+    if apps.ready:
+        sender.autodiscover_tasks(force=True)

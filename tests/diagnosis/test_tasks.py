@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from unittest.mock import Mock
@@ -266,3 +269,22 @@ def test_celery_beat_runs_the_sweeper_and_the_task_is_safe_to_redeliver() -> Non
     assert soft is not None and hard is not None and soft < hard
     assert settings.ANALYSIS_RUNNING_STALE_SECONDS > hard
 
+
+def test_diagnosis_sends_the_analysis_task_by_its_registered_name() -> None:
+    assert services.ANALYZE_IMAGE_TASK == tasks.analyze_image.name
+    assert celery_app.tasks[services.ANALYZE_IMAGE_TASK].name == tasks.analyze_image.name
+
+
+def test_a_web_process_that_never_imported_the_worker_still_finds_the_analysis_task() -> None:
+    # diagnosis names the task instead of importing ml_worker.tasks; skincare_project.celery
+    # registers every app's tasks on first use, so the name leads to the task, eager or not.
+    probe = (
+        "import sys, django; django.setup()\n"
+        "from celery import current_app\n"
+        "assert 'ml_worker.tasks' not in sys.modules\n"
+        f"assert {services.ANALYZE_IMAGE_TASK!r} in current_app.tasks\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "skincare_project.settings"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(settings.BASE_DIR), env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

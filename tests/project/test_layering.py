@@ -44,13 +44,6 @@ KNOWN_BACK_EDGES: set[tuple[str, str]] = {
     ("audit/views.py", "diagnosis"),
     ("audit/views.py", "knowledge"),
     ("audit/views.py", "patients"),
-    ("diagnosis/image_services.py", "review"),
-    ("diagnosis/patient_status.py", "review"),
-    ("diagnosis/patient_texts.py", "review"),
-    ("diagnosis/serializers.py", "review"),
-    ("diagnosis/services.py", "review"),
-    ("diagnosis/views.py", "review"),
-    ("diagnosis/services.py", "ml_worker.tasks"),
 }
 
 
