@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
+from diagnosis.case_life import case_move
 from diagnosis.conclusions import all_reviews
 from diagnosis.models import (
     PENDING_STATUSES,
@@ -123,7 +124,7 @@ def _case_status_after_removal(image: LesionImage, *, retake: bool) -> None:
         return
     # The photo answered a retake request; with it gone, the request stands again.
     status = CaseStatus.AWAITING_RETAKE if retake else CaseStatus.OPEN
-    type(case).objects.filter(pk=case.pk, status=CaseStatus.AWAITING_REVIEW).update(status=status)
+    case_move(case=case, to=status, from_states=(CaseStatus.AWAITING_REVIEW,))
     case.status = status
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
+from diagnosis.case_life import case_move
 from diagnosis.conclusions import ReviewOutcome, all_reviews
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
@@ -204,8 +205,11 @@ def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
     makes of it. Returns False if the case was not waiting for a retake.
     """
     with transaction.atomic():
-        reopened = Case.objects.filter(pk=case.pk, status=CaseStatus.AWAITING_RETAKE).update(
-            status=CaseStatus.AWAITING_REVIEW
+        reopened = case_move(
+            case=case, to=CaseStatus.AWAITING_REVIEW, kind=TimelineKind.REOPENED,
+            actor=case.patient, patient_visible=True,
+            message="Your new photo was sent to your dermatologist.",
+            data={"analysis": analysis.pk},
         )
         if not reopened:
             return False
@@ -223,9 +227,6 @@ def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
         # analysis_record_result keeps this priority if the model raises no higher one.
         Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
         analysis.priority = priority
-        record_event(case, "reopened", actor=case.patient, patient_visible=True,
-                     message="Your new photo was sent to your dermatologist.",
-                     data={"analysis": analysis.pk})
     return True
 
 
@@ -353,9 +354,10 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
                 ignore_conflicts=True,
             )
             # A case someone is reviewing (or that waits for a second opinion) keeps its state.
-            Case.objects.filter(pk=analysis.image.case_id).exclude(
-                status__in=(CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
-            ).update(status=CaseStatus.AWAITING_REVIEW)
+            case_move(case=analysis.image.case, to=CaseStatus.AWAITING_REVIEW, from_states=(
+                CaseStatus.OPEN, CaseStatus.AWAITING_REVIEW, CaseStatus.AWAITING_RETAKE,
+                CaseStatus.CLOSED,
+            ))
         _timeline_finished(analysis, status, detail, decisions)
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True

@@ -6,7 +6,9 @@ so two dermatologists pressing "claim" at once never both get it. Every decision
 requires the live claim in the same way, so a reviewer whose claim ran out (and was taken by
 a colleague) cannot sign off over them.
 
-Each function records its events on the case's timeline (audit.services.record_event).
+Each function records its events on the case's timeline (audit.services.record_event); a
+change of the case's status goes through diagnosis.case_life.case_move, which records the
+event that comes with it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import TimelineKind
 from audit.services import record_event
+from diagnosis.case_life import case_move
 from diagnosis.models import Analysis, Case, CaseStatus, Flag, LesionImage
 from patients.models import Role, User
 from patients.permissions import has_role
@@ -115,8 +119,8 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
         if previous is not None and previous != user.pk:
             record_event(case, "claim_expired", actor=None,
                          data={"analysis": analysis.pk, "previous_reviewer": previous})
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
-        record_event(case, "claimed", actor=user, data={"analysis": analysis.pk})
+        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.CLAIMED, actor=user,
+                  data={"analysis": analysis.pk})
     logger.info("analysis %s claimed by user %s", analysis.pk, user.pk)
     return Analysis.objects.get(pk=analysis.pk)
 
@@ -142,9 +146,8 @@ def review_release(*, analysis: Analysis, user: User) -> bool:
         if not released:
             return False
         case = analysis.image.case
-        Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
-            status=_status_when_unclaimed(analysis)
-        )
+        case_move(case=case, to=_status_when_unclaimed(analysis),
+                  from_states=(CaseStatus.IN_REVIEW,))
         record_event(case, "released", actor=user, data={"analysis": analysis.pk})
     return True
 
@@ -172,9 +175,8 @@ def review_reassign(
             claimed_by=to_user, claimed_at=now, claim_expires_at=now + claim_duration()
         )
         case = analysis.image.case
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
-        record_event(case, "reassigned", actor=by,
-                     data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
+        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.REASSIGNED, actor=by,
+                  data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
     return Analysis.objects.get(pk=analysis.pk)
 
 
@@ -195,9 +197,8 @@ def review_claims_expire(*, now: dt.datetime | None = None) -> int:
             if not cleared:
                 continue  # renewed or taken since the SELECT
             case = analysis.image.case
-            Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
-                status=_status_when_unclaimed(analysis)
-            )
+            case_move(case=case, to=_status_when_unclaimed(analysis),
+                      from_states=(CaseStatus.IN_REVIEW,))
             record_event(case, "claim_expired", actor=None,
                          data={"analysis": analysis.pk,
                                "previous_reviewer": analysis.claimed_by_id})
@@ -285,11 +286,10 @@ def review_sign_off(
             )
             _resolve_flags(analysis, reviewer, now)
             status = _status_after_decision(analysis, CaseStatus.CLOSED)
-            Case.objects.filter(pk=case.pk).update(status=status)
-            record_event(case, "reviewed", actor=reviewer, patient_visible=True,
-                         message="A dermatologist reviewed your case.",
-                         data={"analysis": analysis.pk, "review": review.pk,
-                               "second_opinion": review.is_second_opinion})
+            case_move(case=case, to=status, kind=TimelineKind.REVIEWED, actor=reviewer,
+                      patient_visible=True, message="A dermatologist reviewed your case.",
+                      data={"analysis": analysis.pk, "review": review.pk,
+                            "second_opinion": review.is_second_opinion})
             if review.self_care_override and diagnosis is not None:
                 record_event(
                     case, "self_care_override", actor=reviewer,
@@ -328,10 +328,10 @@ def review_escalate(
         _take_claim_back(analysis, reviewer, now)
         review = _review_row(analysis, reviewer, ReviewOutcome.ESCALATED, now,
                              internal_note=reason)
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.ESCALATED)
-        record_event(case, "escalated", actor=reviewer, patient_visible=True,
-                     message="A second dermatologist will also look at your case.",
-                     data={"analysis": analysis.pk, "review": review.pk})
+        case_move(case=case, to=CaseStatus.ESCALATED, kind=TimelineKind.ESCALATED,
+                  actor=reviewer, patient_visible=True,
+                  message="A second dermatologist will also look at your case.",
+                  data={"analysis": analysis.pk, "review": review.pk})
     return review
 
 
@@ -352,9 +352,9 @@ def review_request_retake(
         review = _review_row(analysis, reviewer, ReviewOutcome.RETAKE_REQUESTED, now,
                              message_to_patient=message)
         _resolve_flags(analysis, reviewer, now)
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_RETAKE)
-        record_event(case, "retake_requested", actor=reviewer, patient_visible=True,
-                     message=message, data={"analysis": analysis.pk, "review": review.pk})
+        case_move(case=case, to=CaseStatus.AWAITING_RETAKE, kind=TimelineKind.RETAKE_REQUESTED,
+                  actor=reviewer, patient_visible=True, message=message,
+                  data={"analysis": analysis.pk, "review": review.pk})
         _notify_patient(case, "retake")
     return review
 
