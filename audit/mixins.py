@@ -72,7 +72,8 @@ def audited(
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Record `action` on `object_type` (id from the URL's `pk_kwarg`) for every request.
 
-    Put it above the role check, so refused requests of signed-in users are recorded as well.
+    Views that check a role use patients.permissions.audited_view, which puts this around the
+    role check, so refused requests of signed-in users are recorded as well.
     `methods` limits it (e.g. {"POST"} for a form whose GET shows nothing yet); `detail` is
     added to every row (e.g. {"variant": "thumbnail"}).
     """

@@ -128,21 +128,17 @@ class TimelineKind(models.TextChoices):
 
 
 class TimelineEventQuerySet(AppendOnlyQuerySet["TimelineEvent"]):
-    def visible_to(self, user: Any) -> TimelineEventQuerySet:
+    def visible_to(self, *, clinician: bool) -> TimelineEventQuerySet:
         """Clinicians see every event; anyone else only the events meant for patients.
 
-        Which cases a user may see at all is decided by Case.objects.visible_to().
+        The caller says which the reader is (audit knows no roles), and which cases a user
+        may see at all is decided by Case.objects.visible_to().
         """
-        from patients.models import Role
-        from patients.permissions import has_role
+        return self if clinician else self.filter(patient_visible=True)
 
-        if has_role(user, Role.DERMATOLOGIST, Role.ADMIN):
-            return self
-        return self.filter(patient_visible=True)
-
-    def of_case(self, case: Any, user: Any) -> TimelineEventQuerySet:
-        """A case's history as `user` may see it, oldest first."""
-        return self.filter(case=case).visible_to(user).select_related("actor")
+    def of_case(self, case: Any, *, clinician: bool) -> TimelineEventQuerySet:
+        """A case's history as its reader may see it, oldest first."""
+        return self.filter(case=case).visible_to(clinician=clinician).select_related("actor")
 
 
 class TimelineEvent(AppendOnlyModel):

@@ -14,17 +14,19 @@ Public interface, for every app:
 
     record_event(case, kind, *, actor=None, patient_visible=False, message="", data=None)
         -> TimelineEvent
-        Something happened to a case. `kind` is a TimelineKind value: opened, image_uploaded,
-        image_removed, image_hidden, analysis_finished, analysis_rejected, analysis_failed,
-        flagged, claimed, released, claim_expired, reassigned, reviewed, self_care_override,
-        message_sent, retake_requested, reopened, escalated, closed. `actor` None means the
+        Something happened to a case (a diagnosis.Case). `kind` is a TimelineKind member,
+        never its bare string: opened, image_uploaded, image_removed, image_hidden,
+        analysis_finished, analysis_rejected, analysis_failed, flagged, claimed, released,
+        claim_expired, reassigned, reviewed, self_care_override, message_sent,
+        retake_requested, reopened, escalated, closed. `actor` None means the
         system (the worker, the sweeper). Call it in the same transaction as the change it
         describes. `message` is shown on the timeline (to the patient too when `patient_visible`).
 
-Request glue, in audit.mixins:
+Request glue, in audit.mixins (and patients.permissions.audited_view, the role-checked form):
 
-    @audited("view", "diagnosis.case")          # function views; the object id is the URL's
-    def case_detail(request, pk): ...            # `pk` (pk_kwarg=None for lists)
+    @audited_view("view", "diagnosis.case", roles=[Role.PATIENT])   # function views: the
+    def case_detail(request, pk): ...     # role check runs inside the record; the object id
+                                          # is the URL's `pk` (pk_kwarg=None for lists)
 
     class QueueApi(AuditedViewMixin, generics.ListAPIView):   # DRF views
         audit_object_type = "diagnosis.analysis"
@@ -42,17 +44,14 @@ signed-in users are recorded too, anonymous ones are not (they never reach any d
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
 from rest_framework.request import Request
 
+from audit.addresses import client_ip
 from audit.models import AuditAction, AuditEvent, TimelineEvent, TimelineKind
-from patients.security import client_ip
-
-if TYPE_CHECKING:
-    from diagnosis.models import Case
 
 USER_AGENT_MAX = 200
 PATH_MAX = 300
@@ -64,7 +63,7 @@ def _signed_in(user: Any) -> Any:
 
 
 def _ip(request: HttpRequest | Request) -> str | None:
-    # X-Forwarded-For is only trusted as far as settings.NUM_PROXIES (patients.security);
+    # X-Forwarded-For is only trusted as far as settings.NUM_PROXIES (audit.addresses);
     # anything that is not an address is dropped rather than failing the request.
     raw = client_ip(request)
     try:
@@ -114,17 +113,22 @@ def record_access(
 
 
 def record_event(
-    case: Case,
-    kind: str,
+    case: Any,  # a diagnosis.Case: audit imports none of our apps
+    kind: TimelineKind,
     *,
     actor: Any = None,
     patient_visible: bool = False,
     message: str = "",
     data: dict[str, Any] | None = None,
 ) -> TimelineEvent:
-    """Append one event to a case's timeline."""
-    if kind not in TimelineKind.values:
-        raise ValueError(f"unknown timeline kind {kind!r}")
+    """Append one event to a case's timeline.
+
+    `kind` must be a TimelineKind member, at run time too: a bare string is how a typo or a
+    kind nobody added to TimelineKind would slip past the type checker.
+    """
+    if not isinstance(kind, TimelineKind):
+        member = TimelineKind(kind)  # ValueError for a kind that does not exist
+        raise TypeError(f"pass TimelineKind.{member.name}, not the bare string {kind!r}")
     actor = _signed_in(actor)
     event = TimelineEvent(
         case=case,

@@ -1,4 +1,4 @@
-"""The case timeline in the API: the same scoping as the page."""
+"""The case timeline in the API: the same scoping as the page (diagnosis.timeline_views)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from audit.mixins import AuditedViewMixin
 from audit.models import TimelineEvent
 from diagnosis.models import Case
-from patients.models import Role
-from patients.permissions import has_role
+from patients.permissions import CLINICIANS, has_role
 
 
 class TimelineEventOutputSerializer(serializers.ModelSerializer[TimelineEvent]):
@@ -53,9 +52,10 @@ class CaseTimelineApi(AuditedViewMixin, generics.ListAPIView[TimelineEvent]):
 
     def get_queryset(self) -> QuerySet[TimelineEvent]:
         case = get_object_or_404(Case.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
-        return TimelineEvent.objects.of_case(case, self.request.user)
+        clinician = has_role(self.request.user, *CLINICIANS)
+        return TimelineEvent.objects.of_case(case, clinician=clinician)
 
     def get_serializer_class(self) -> Any:
-        if has_role(self.request.user, Role.DERMATOLOGIST, Role.ADMIN):
+        if has_role(self.request.user, *CLINICIANS):
             return ClinicianTimelineEventOutputSerializer
         return TimelineEventOutputSerializer

@@ -17,24 +17,20 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.mixins import audit_target, audited
+from audit.mixins import audit_target
 from diagnosis import image_services, services
-from diagnosis.conclusions import (
-    ReviewOutcome,
-    ReviewRead,
-    case_conclusion,
-    case_retake_request,
-    conclusion_covers,
-)
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
 from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_text
 from knowledge.models import Disease
 from patients.models import Role, User
-from patients.permissions import patient_required, role_required
+from patients.permissions import audited_view, role_required
+from review.models import Review, ReviewOutcome
+from review.queue import case_conclusion, case_retake_request, conclusion_covers
 
-case_reader_required = role_required(Role.PATIENT, Role.DERMATOLOGIST, Role.ADMIN)
+CASE_READERS = (Role.PATIENT, Role.DERMATOLOGIST, Role.ADMIN)
+case_reader_required = role_required(*CASE_READERS)
 
 # Room for the multipart envelope around a photo at the size limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -71,8 +67,7 @@ def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
 
 
 @require_GET
-@audited("list", "diagnosis.case", pk_kwarg=None)
-@patient_required
+@audited_view("list", "diagnosis.case", roles=[Role.PATIENT], pk_kwarg=None)
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     cases = with_patient_status(
@@ -88,8 +83,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@audited("create", "diagnosis.case", pk_kwarg=None, methods={"POST"})
-@patient_required
+@audited_view("create", "diagnosis.case", roles=[Role.PATIENT], pk_kwarg=None,
+              methods={"POST"})
 def case_create(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -118,15 +113,15 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
     conclusion = case_conclusion(case)
     signed_off = {
         r.analysis_id: r
-        for r in case.reviews.filter(outcome=ReviewOutcome.SIGNED_OFF)
+        for r in Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
         .select_related("diagnosis")
     }
     # A photo is part of the clinical record once any review of the case came after it
     # (image_services.image_is_reviewed): it can then be hidden, no longer removed.
-    last_review = case.reviews.aggregate(last=Max("created_at"))["last"]
+    last_review = Review.objects.filter(case=case).aggregate(last=Max("created_at"))["last"]
     reviewed = {i.pk for i in images if last_review is not None and last_review >= i.created_at}
     # (photo, its newest analysis, the conclusion on that analysis, superseded by the conclusion)
-    history: list[tuple[LesionImage, Analysis | None, ReviewRead | None, bool]] = []
+    history: list[tuple[LesionImage, Analysis | None, Review | None, bool]] = []
     for image in images:
         analyses = list(image.analyses.all())  # oldest first; the newest is the result
         analysis = analyses[-1] if analyses else None
@@ -169,8 +164,7 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
 
 
 @require_GET
-@audited("view", "diagnosis.case")
-@case_reader_required
+@audited_view("view", "diagnosis.case", roles=CASE_READERS)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk)
     services.case_review_seen(case=case, user=request_user(request))
@@ -182,8 +176,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require_POST
-@audited("upload", "diagnosis.case")
-@patient_required
+@audited_view("upload", "diagnosis.case", roles=[Role.PATIENT])
 def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload form's target; answers JSON to the page's script, a redirect otherwise."""
     case = get_object_or_404(Case.objects.filter(patient=request_user(request)), pk=pk)
@@ -240,16 +233,15 @@ def case_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_GET
-@audited("view", "diagnosis.lesionimage")
-@case_reader_required
+@audited_view("view", "diagnosis.lesionimage", roles=CASE_READERS)
 def image_file(request: HttpRequest, pk: int) -> HttpResponse:
     image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
     return image_response(image, thumbnail=False)
 
 
 @require_GET
-@audited("view", "diagnosis.lesionimage", detail={"variant": "thumbnail"})
-@case_reader_required
+@audited_view("view", "diagnosis.lesionimage", roles=CASE_READERS,
+              detail={"variant": "thumbnail"})
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     image = get_object_or_404(LesionImage.objects.visible_to(request.user), pk=pk)
     return image_response(image, thumbnail=True)
@@ -265,8 +257,7 @@ def _own_image(request: HttpRequest, pk: int) -> LesionImage:
 
 
 @require_POST
-@audited("delete", "diagnosis.lesionimage")
-@patient_required
+@audited_view("delete", "diagnosis.lesionimage", roles=[Role.PATIENT])
 def image_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """The case page's "Remove this photo" button (after the browser's confirmation)."""
     image = _own_image(request, pk)
@@ -280,8 +271,8 @@ def image_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@audited("update", "diagnosis.lesionimage", detail={"change": "hidden"})
-@patient_required
+@audited_view("update", "diagnosis.lesionimage", roles=[Role.PATIENT],
+              detail={"change": "hidden"})
 def image_hide(request: HttpRequest, pk: int) -> HttpResponse:
     """Hide a reviewed photo from the patient's pages; it stays in the clinical record."""
     image = _own_image(request, pk)

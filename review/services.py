@@ -6,9 +6,7 @@ so two dermatologists pressing "claim" at once never both get it. Every decision
 requires the live claim in the same way, so a reviewer whose claim ran out (and was taken by
 a colleague) cannot sign off over them.
 
-Each function records its events on the case's timeline (audit.services.record_event); a
-change of the case's status goes through diagnosis.case_life.case_move, which records the
-event that comes with it.
+Each function records its events on the case's timeline (audit.services.record_event).
 """
 
 from __future__ import annotations
@@ -26,8 +24,9 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
-from diagnosis.case_life import case_move
-from diagnosis.models import Analysis, Case, CaseStatus, Flag, LesionImage
+from diagnosis.flags import most_urgent
+from diagnosis.models import Analysis, Case, CaseStatus, Flag, FlagKind, LesionImage
+from knowledge.models import Urgency
 from patients.models import Role, User
 from patients.permissions import has_role
 from review.conclusion import Conclusion, check_conclusion, group_label
@@ -117,10 +116,10 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
             holder = Analysis.objects.select_related("claimed_by").get(pk=analysis.pk).claimed_by
             raise ReviewConflict(f"{_name(holder)} has already claimed this case.")
         if previous is not None and previous != user.pk:
-            record_event(case, "claim_expired", actor=None,
+            record_event(case, TimelineKind.CLAIM_EXPIRED, actor=None,
                          data={"analysis": analysis.pk, "previous_reviewer": previous})
-        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.CLAIMED, actor=user,
-                  data={"analysis": analysis.pk})
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
+        record_event(case, TimelineKind.CLAIMED, actor=user, data={"analysis": analysis.pk})
     logger.info("analysis %s claimed by user %s", analysis.pk, user.pk)
     return Analysis.objects.get(pk=analysis.pk)
 
@@ -146,9 +145,10 @@ def review_release(*, analysis: Analysis, user: User) -> bool:
         if not released:
             return False
         case = analysis.image.case
-        case_move(case=case, to=_status_when_unclaimed(analysis),
-                  from_states=(CaseStatus.IN_REVIEW,))
-        record_event(case, "released", actor=user, data={"analysis": analysis.pk})
+        Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
+            status=_status_when_unclaimed(analysis)
+        )
+        record_event(case, TimelineKind.RELEASED, actor=user, data={"analysis": analysis.pk})
     return True
 
 
@@ -175,8 +175,9 @@ def review_reassign(
             claimed_by=to_user, claimed_at=now, claim_expires_at=now + claim_duration()
         )
         case = analysis.image.case
-        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.REASSIGNED, actor=by,
-                  data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
+        record_event(case, TimelineKind.REASSIGNED, actor=by,
+                     data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
     return Analysis.objects.get(pk=analysis.pk)
 
 
@@ -197,9 +198,10 @@ def review_claims_expire(*, now: dt.datetime | None = None) -> int:
             if not cleared:
                 continue  # renewed or taken since the SELECT
             case = analysis.image.case
-            case_move(case=case, to=_status_when_unclaimed(analysis),
-                      from_states=(CaseStatus.IN_REVIEW,))
-            record_event(case, "claim_expired", actor=None,
+            Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
+                status=_status_when_unclaimed(analysis)
+            )
+            record_event(case, TimelineKind.CLAIM_EXPIRED, actor=None,
                          data={"analysis": analysis.pk,
                                "previous_reviewer": analysis.claimed_by_id})
             count += 1
@@ -286,22 +288,23 @@ def review_sign_off(
             )
             _resolve_flags(analysis, reviewer, now)
             status = _status_after_decision(analysis, CaseStatus.CLOSED)
-            case_move(case=case, to=status, kind=TimelineKind.REVIEWED, actor=reviewer,
-                      patient_visible=True, message="A dermatologist reviewed your case.",
-                      data={"analysis": analysis.pk, "review": review.pk,
-                            "second_opinion": review.is_second_opinion})
+            Case.objects.filter(pk=case.pk).update(status=status)
+            record_event(case, TimelineKind.REVIEWED, actor=reviewer, patient_visible=True,
+                         message="A dermatologist reviewed your case.",
+                         data={"analysis": analysis.pk, "review": review.pk,
+                               "second_opinion": review.is_second_opinion})
             if review.self_care_override and diagnosis is not None:
                 record_event(
-                    case, "self_care_override", actor=reviewer,
+                    case, TimelineKind.SELF_CARE_OVERRIDE, actor=reviewer,
                     message=f"Self-care although the diagnosis is {diagnosis.name} "
                     f"({group_label(diagnosis)}). Reason: {review.override_reason}",
                     data={"review": review.pk, "diagnosis": diagnosis.code},
                 )
             if review.message_to_patient:
-                record_event(case, "message_sent", actor=reviewer, patient_visible=True,
+                record_event(case, TimelineKind.MESSAGE_SENT, actor=reviewer, patient_visible=True,
                              message=review.message_to_patient, data={"review": review.pk})
             if status == CaseStatus.CLOSED:
-                record_event(case, "closed", actor=reviewer, patient_visible=True,
+                record_event(case, TimelineKind.CLOSED, actor=reviewer, patient_visible=True,
                              message="Your case is closed.", data={"review": review.pk})
             _notify_patient(case, "reviewed")
     except IntegrityError as exc:  # the one-sign-off constraint: a colleague got there first
@@ -328,10 +331,10 @@ def review_escalate(
         _take_claim_back(analysis, reviewer, now)
         review = _review_row(analysis, reviewer, ReviewOutcome.ESCALATED, now,
                              internal_note=reason)
-        case_move(case=case, to=CaseStatus.ESCALATED, kind=TimelineKind.ESCALATED,
-                  actor=reviewer, patient_visible=True,
-                  message="A second dermatologist will also look at your case.",
-                  data={"analysis": analysis.pk, "review": review.pk})
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.ESCALATED)
+        record_event(case, TimelineKind.ESCALATED, actor=reviewer, patient_visible=True,
+                     message="A second dermatologist will also look at your case.",
+                     data={"analysis": analysis.pk, "review": review.pk})
     return review
 
 
@@ -352,11 +355,43 @@ def review_request_retake(
         review = _review_row(analysis, reviewer, ReviewOutcome.RETAKE_REQUESTED, now,
                              message_to_patient=message)
         _resolve_flags(analysis, reviewer, now)
-        case_move(case=case, to=CaseStatus.AWAITING_RETAKE, kind=TimelineKind.RETAKE_REQUESTED,
-                  actor=reviewer, patient_visible=True, message=message,
-                  data={"analysis": analysis.pk, "review": review.pk})
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_RETAKE)
+        record_event(case, TimelineKind.RETAKE_REQUESTED, actor=reviewer, patient_visible=True,
+                     message=message, data={"analysis": analysis.pk, "review": review.pk})
         _notify_patient(case, "retake")
     return review
+
+
+def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
+    """A photo arrived for a case waiting for a retake: back to the queue, at its old priority.
+
+    The new analysis gets a flag of its own at upload, so it is reviewed whatever the model
+    makes of it. Returns False if the case was not waiting for a retake.
+    """
+    with transaction.atomic():
+        reopened = Case.objects.filter(pk=case.pk, status=CaseStatus.AWAITING_RETAKE).update(
+            status=CaseStatus.AWAITING_REVIEW
+        )
+        if not reopened:
+            return False
+        asked = (
+            Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
+            .select_related("analysis").order_by("-signed_off_at", "-id").first()
+        )
+        earlier = asked.analysis.priority if asked else ""
+        priority = most_urgent([earlier]) or Urgency.SOON
+        Flag.objects.get_or_create(
+            analysis=analysis, kind=FlagKind.RETAKE_RECEIVED,
+            defaults={"priority": priority,
+                      "reason": "new photo after a dermatologist asked for a retake"},
+        )
+        # analysis_record_result keeps this priority if the model raises no higher one.
+        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
+        analysis.priority = priority
+        record_event(case, TimelineKind.REOPENED, actor=case.patient, patient_visible=True,
+                     message="Your new photo was sent to your dermatologist.",
+                     data={"analysis": analysis.pk})
+    return True
 
 
 def _notify_patient(case: Case, why: str) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import views
+from review import dashboard_views, views
 
 app_name = "review"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.dermatologist_home, name="home"),
     path("review/", views.review_queue, name="queue"),
     path("review/export/", views.review_export, name="export"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("review/analyses/<int:pk>/", views.review_detail, name="detail"),
     path("review/analyses/<int:pk>/claim/", views.review_claim, name="claim"),
     path("review/analyses/<int:pk>/release/", views.review_release, name="release"),

@@ -1,6 +1,6 @@
 """Dermatologists' pages: the review queue, the review page and its decisions, the export.
 
-Every view records an audit row (audit.mixins.audited), refused requests included.
+Every view records an audit row (patients.permissions.audited_view), refused requests included.
 
 Selectors for browser tests (stable; change them only together with the e2e test):
 
@@ -47,28 +47,29 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.mixins import audited
-from diagnosis.models import Analysis
+from diagnosis.models import Analysis, Case, LesionImage
 from diagnosis.views import request_user
-from patients.permissions import admin_required, clinician_required, dermatologist_required
+from knowledge.models import Disease
+from patients.models import Role
+from patients.permissions import CLINICIANS, audited_view
 from review import services
 from review.export import export_zip_file
 from review.forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
+from review.models import Review
 from review.queue import home_for_dermatologist, queue_queryset, queue_summary
-from review.reads import analysis_for_review, review_screen
 from review.serializers import AnnotationOutputSerializer
 
 QUEUE_PAGE_SIZE = 25
 
 
 @require_GET
-@audited("list", "diagnosis.analysis", pk_kwarg=None)
-@clinician_required
+@audited_view("list", "diagnosis.analysis", roles=CLINICIANS, pk_kwarg=None)
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     valid = form.is_valid() if request.GET else True
@@ -86,8 +87,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@audited("list", "diagnosis.analysis", pk_kwarg=None)
-@dermatologist_required
+@audited_view("list", "diagnosis.analysis", roles=[Role.DERMATOLOGIST], pk_kwarg=None)
 def dermatologist_home(request: HttpRequest) -> HttpResponse:
     """The dermatologist's start page: the queue by priority, their claims and sign-offs."""
     now = timezone.now()
@@ -95,34 +95,64 @@ def dermatologist_home(request: HttpRequest) -> HttpResponse:
     return render(request, "review/home.html", {"home": home, "now": now})
 
 
+def _analysis_for_review(pk: int) -> Analysis:
+    return get_object_or_404(
+        Analysis.objects.select_related("image", "image__case", "image__case__patient",
+                                        "claimed_by")
+        .prefetch_related("flags"),
+        pk=pk,
+    )
+
+
+def _annotations_json(image: LesionImage) -> list[dict[str, Any]]:
+    """The same shape as the annotations API, for the editor's first drawing."""
+    annotations = image.annotations.select_related("author")
+    return list(AnnotationOutputSerializer(annotations, many=True).data)
+
+
 def _review_context(request: HttpRequest, analysis: Analysis, **forms: Any) -> dict[str, Any]:
-    screen = review_screen(analysis=analysis, user=request_user(request), now=timezone.now())
+    now = timezone.now()
+    case: Case = analysis.image.case
+    images = list(
+        case.images.filter(removed_at__isnull=True).prefetch_related(
+            Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
+        ).order_by("-created_at", "-id")
+    )
+    earlier: list[tuple[LesionImage, Analysis | None]] = []
+    for image in images:
+        if image.pk != analysis.image_id:
+            analyses = list(image.analyses.all())  # oldest first; the newest is its result
+            earlier.append((image, analyses[-1] if analyses else None))
+    holder = analysis.claim_holder(now)
+    user = request_user(request)
+    escalators = services.escalated_by(analysis)
+    code = analysis.guidance_code
+    disease = Disease.objects.with_content().filter(code=code).first() if code else None
     return {
         "analysis": analysis,
-        "case": screen.case,
-        "image": screen.image,
-        "earlier": screen.earlier,
-        "holder": screen.holder,
-        "mine": screen.mine,
-        "can_claim": screen.can_claim,
-        "second_opinion": screen.second_opinion,
-        "in_queue": screen.in_queue,
-        "disease": screen.disease,
-        "reviews": screen.reviews,
-        # The same shape as the annotations API, for the editor's first drawing.
-        "annotations": list(AnnotationOutputSerializer(screen.annotations, many=True).data),
+        "case": case,
+        "image": analysis.image,
+        "earlier": earlier,
+        "holder": holder,
+        "mine": holder is not None and holder.pk == user.pk,
+        "can_claim": holder is None and user.is_dermatologist
+        and user.pk not in escalators,
+        "second_opinion": bool(escalators),
+        "in_queue": services.is_awaiting_review(analysis),
+        "disease": disease,
+        "reviews": Review.objects.filter(case=case).select_related("reviewer", "diagnosis"),
+        "annotations": _annotations_json(analysis.image),
         "review_form": forms.get("review_form") or ReviewForm(),
         "escalate_form": forms.get("escalate_form") or EscalateForm(),
         "retake_form": forms.get("retake_form") or RetakeForm(),
-        "user_id": screen.user.pk,
+        "user_id": user.pk,
     }
 
 
 @require_GET
-@audited("view", "diagnosis.analysis")
-@clinician_required
+@audited_view("view", "diagnosis.analysis", roles=CLINICIANS)
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = analysis_for_review(pk)
+    analysis = _analysis_for_review(pk)
     return render(request, "review/detail.html", _review_context(request, analysis))
 
 
@@ -131,10 +161,9 @@ def _conflict(request: HttpRequest, exc: Exception) -> None:
 
 
 @require_POST
-@audited("claim", "diagnosis.analysis")
-@dermatologist_required
+@audited_view("claim", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = analysis_for_review(pk)
+    analysis = _analysis_for_review(pk)
     try:
         services.review_claim(analysis=analysis, user=request_user(request))
     except (services.ReviewConflict, ValidationError, PermissionDenied) as exc:
@@ -145,10 +174,9 @@ def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@audited("release", "diagnosis.analysis")
-@dermatologist_required
+@audited_view("release", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_release(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = analysis_for_review(pk)
+    analysis = _analysis_for_review(pk)
     if services.review_release(analysis=analysis, user=request_user(request)):
         messages.success(request, "Released: the case is back in the queue.")
     return redirect("review:queue")
@@ -158,7 +186,7 @@ def _decide(
     request: HttpRequest, pk: int, form_name: str, form_class: type[Any], decide: Any
 ) -> HttpResponse:
     """Validate the form, call the service, and go back to the queue or show the errors."""
-    analysis = analysis_for_review(pk)
+    analysis = _analysis_for_review(pk)
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -175,8 +203,7 @@ def _decide(
 
 
 @require_POST
-@audited("review", "diagnosis.analysis")
-@dermatologist_required
+@audited_view("review", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(analysis: Analysis, user: Any, form: ReviewForm) -> None:
         services.review_sign_off(analysis=analysis, reviewer=user, conclusion=form.conclusion())
@@ -186,8 +213,7 @@ def review_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@audited("review", "diagnosis.analysis")
-@dermatologist_required
+@audited_view("review", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(analysis: Analysis, user: Any, form: EscalateForm) -> None:
         services.review_escalate(analysis=analysis, reviewer=user,
@@ -198,8 +224,7 @@ def review_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@audited("message", "diagnosis.analysis")
-@dermatologist_required
+@audited_view("message", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_retake(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(analysis: Analysis, user: Any, form: RetakeForm) -> None:
         services.review_request_retake(analysis=analysis, reviewer=user,
@@ -210,8 +235,7 @@ def review_retake(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@audited("export", "diagnosis.review", pk_kwarg=None)
-@admin_required
+@audited_view("export", "diagnosis.review", roles=[Role.ADMIN], pk_kwarg=None)
 def review_export(request: HttpRequest) -> HttpResponse:
     """A zip of manifest.csv and the photos of reviews that disagree with the model."""
     include_agreements = request.GET.get("all") == "1"

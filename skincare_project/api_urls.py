@@ -1,8 +1,9 @@
 """The REST API, mounted at /api/v1/."""
 
-from django.urls import include, path
+from django.urls import path
 
 from diagnosis import api as diagnosis_api
+from diagnosis import timeline_api as diagnosis_timeline_api
 from knowledge import api as knowledge_api
 from patients import api as patient_api
 from review import api as review_api
@@ -54,6 +55,6 @@ urlpatterns = [
     path("review/annotations/<int:pk>/", review_api.AnnotationApi.as_view(),
          name="api_review_annotation"),
     path("review/export/", review_api.ExportApi.as_view(), name="api_review_export"),
-    # The case timeline (audit/api_urls.py)
-    path("", include("audit.api_urls")),
+    path("cases/<int:pk>/timeline/", diagnosis_timeline_api.CaseTimelineApi.as_view(),
+         name="api_case_timeline"),
 ]

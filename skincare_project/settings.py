@@ -185,7 +185,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "patients.security.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "patients.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "audit.addresses.client_ip"
 # Number of trusted reverse proxies in front of the app that append to X-Forwarded-For.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -317,8 +317,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
-    # A service's django ValidationError answers 400, like a serializer's.
-    "EXCEPTION_HANDLER": "patients.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skincare teledermatology API",

@@ -18,7 +18,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("", include("diagnosis.urls")),
     path("", include("review.urls")),
-    path("", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("skincare_project.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -73,7 +73,14 @@ def test_unknown_actions_and_kinds_are_refused(alice: User, case: Case) -> None:
     with pytest.raises(ValueError):
         record_access(None, "peek", alice, user=alice)
     with pytest.raises(ValueError):
-        record_event(case, "gossip")
+        record_event(case, "gossip")  # type: ignore[arg-type]
+
+
+def test_a_kind_given_as_a_bare_string_is_refused(case: Case) -> None:
+    with pytest.raises(TypeError, match="TimelineKind.OPENED"):
+        record_event(case, "opened")  # type: ignore[arg-type]
+
+    assert not TimelineEvent.objects.exists()
 
 
 def test_deleting_a_user_keeps_their_audit_rows_with_the_username(event: AuditEvent) -> None:

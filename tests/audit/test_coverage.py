@@ -47,7 +47,7 @@ ALLOWLIST = {
     "api_disease_list": "public knowledge base",
     "api_disease_detail": "public knowledge base",
     "diagnosis:case_status": "polled every few seconds; analysis ids and states, no results",
-    "audit:dashboard": "aggregates only (queue counts, turnaround, agreement rates)",
+    "review:dashboard": "aggregates only (queue counts, turnaround, agreement rates)",
     "schema": "API description",
     "api_docs": "API description",
     "admin:index": "admin start page",
@@ -109,7 +109,7 @@ ROUTES: dict[str, Call] = {
     "diagnosis:image_thumbnail": Call("/images/{image}/thumbnail/"),
     "diagnosis:image_remove": Call("/images/{image}/remove/", method="post", ok=(302,)),
     "diagnosis:image_hide": Call("/images/{image}/hide/", method="post", ok=(302,)),
-    "audit:case_timeline": Call("/cases/{case}/timeline/"),
+    "diagnosis:case_timeline": Call("/cases/{case}/timeline/"),
     # Dermatologists' pages
     "review:home": Call("/staff/", who="dana"),
     "review:queue": Call("/review/", who="dana"),

@@ -34,6 +34,7 @@ class Route:
 ROUTES = {
     "review:queue": Route("/review/"),
     "review:export": Route("/review/export/", admin_only=True),
+    "review:dashboard": Route("/dashboard/", admin_only=True),
     "review:detail": Route("/review/analyses/{analysis}/"),
     "review:claim": Route("/review/analyses/{analysis}/claim/", "post"),
     "review:release": Route("/review/analyses/{analysis}/release/", "post"),

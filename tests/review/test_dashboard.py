@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from audit.dashboard import dashboard, human_duration, percentile
 from diagnosis.models import Analysis, Flag
 from knowledge.models import Urgency
 from patients.models import User
+from review.dashboard import dashboard, human_duration, percentile
 from review.models import Review
 from tests.factories import FlaggedAnalysisFactory, ReviewFactory
 
