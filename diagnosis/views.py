@@ -19,6 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.mixins import audit_target
 from diagnosis import image_services, services
+from diagnosis.conclusions import (
+    ReviewOutcome,
+    ReviewRead,
+    case_conclusion,
+    case_retake_request,
+    conclusion_covers,
+)
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
@@ -26,8 +33,6 @@ from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_te
 from knowledge.models import Disease
 from patients.models import Role, User
 from patients.permissions import audited_view, role_required
-from review.models import Review, ReviewOutcome
-from review.queue import case_conclusion, case_retake_request, conclusion_covers
 
 CASE_READERS = (Role.PATIENT, Role.DERMATOLOGIST, Role.ADMIN)
 case_reader_required = role_required(*CASE_READERS)
@@ -113,15 +118,15 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
     conclusion = case_conclusion(case)
     signed_off = {
         r.analysis_id: r
-        for r in Review.objects.filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
+        for r in case.reviews.filter(outcome=ReviewOutcome.SIGNED_OFF)
         .select_related("diagnosis")
     }
     # A photo is part of the clinical record once any review of the case came after it
     # (image_services.image_is_reviewed): it can then be hidden, no longer removed.
-    last_review = Review.objects.filter(case=case).aggregate(last=Max("created_at"))["last"]
+    last_review = case.reviews.aggregate(last=Max("created_at"))["last"]
     reviewed = {i.pk for i in images if last_review is not None and last_review >= i.created_at}
     # (photo, its newest analysis, the conclusion on that analysis, superseded by the conclusion)
-    history: list[tuple[LesionImage, Analysis | None, Review | None, bool]] = []
+    history: list[tuple[LesionImage, Analysis | None, ReviewRead | None, bool]] = []
     for image in images:
         analyses = list(image.analyses.all())  # oldest first; the newest is the result
         analysis = analyses[-1] if analyses else None

@@ -6,7 +6,9 @@ so two dermatologists pressing "claim" at once never both get it. Every decision
 requires the live claim in the same way, so a reviewer whose claim ran out (and was taken by
 a colleague) cannot sign off over them.
 
-Each function records its events on the case's timeline (audit.services.record_event).
+Each function records its events on the case's timeline (audit.services.record_event); a
+change of the case's status goes through diagnosis.case_life.case_move, which records the
+event that comes with it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
-from diagnosis.flags import most_urgent
-from diagnosis.models import Analysis, Case, CaseStatus, Flag, FlagKind, LesionImage
-from knowledge.models import Urgency
+from diagnosis.case_life import case_move
+from diagnosis.models import Analysis, Case, CaseStatus, Flag, LesionImage
 from patients.models import Role, User
 from patients.permissions import has_role
 from review.conclusion import Conclusion, check_conclusion, group_label
@@ -118,8 +119,8 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
         if previous is not None and previous != user.pk:
             record_event(case, TimelineKind.CLAIM_EXPIRED, actor=None,
                          data={"analysis": analysis.pk, "previous_reviewer": previous})
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
-        record_event(case, TimelineKind.CLAIMED, actor=user, data={"analysis": analysis.pk})
+        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.CLAIMED, actor=user,
+                  data={"analysis": analysis.pk})
     logger.info("analysis %s claimed by user %s", analysis.pk, user.pk)
     return Analysis.objects.get(pk=analysis.pk)
 
@@ -145,9 +146,8 @@ def review_release(*, analysis: Analysis, user: User) -> bool:
         if not released:
             return False
         case = analysis.image.case
-        Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
-            status=_status_when_unclaimed(analysis)
-        )
+        case_move(case=case, to=_status_when_unclaimed(analysis),
+                  from_states=(CaseStatus.IN_REVIEW,))
         record_event(case, TimelineKind.RELEASED, actor=user, data={"analysis": analysis.pk})
     return True
 
@@ -175,9 +175,8 @@ def review_reassign(
             claimed_by=to_user, claimed_at=now, claim_expires_at=now + claim_duration()
         )
         case = analysis.image.case
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
-        record_event(case, TimelineKind.REASSIGNED, actor=by,
-                     data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
+        case_move(case=case, to=CaseStatus.IN_REVIEW, kind=TimelineKind.REASSIGNED, actor=by,
+                  data={"analysis": analysis.pk, "from": previous, "to": to_user.pk})
     return Analysis.objects.get(pk=analysis.pk)
 
 
@@ -198,9 +197,8 @@ def review_claims_expire(*, now: dt.datetime | None = None) -> int:
             if not cleared:
                 continue  # renewed or taken since the SELECT
             case = analysis.image.case
-            Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW).update(
-                status=_status_when_unclaimed(analysis)
-            )
+            case_move(case=case, to=_status_when_unclaimed(analysis),
+                      from_states=(CaseStatus.IN_REVIEW,))
             record_event(case, TimelineKind.CLAIM_EXPIRED, actor=None,
                          data={"analysis": analysis.pk,
                                "previous_reviewer": analysis.claimed_by_id})
@@ -288,11 +286,10 @@ def review_sign_off(
             )
             _resolve_flags(analysis, reviewer, now)
             status = _status_after_decision(analysis, CaseStatus.CLOSED)
-            Case.objects.filter(pk=case.pk).update(status=status)
-            record_event(case, TimelineKind.REVIEWED, actor=reviewer, patient_visible=True,
-                         message="A dermatologist reviewed your case.",
-                         data={"analysis": analysis.pk, "review": review.pk,
-                               "second_opinion": review.is_second_opinion})
+            case_move(case=case, to=status, kind=TimelineKind.REVIEWED, actor=reviewer,
+                      patient_visible=True, message="A dermatologist reviewed your case.",
+                      data={"analysis": analysis.pk, "review": review.pk,
+                            "second_opinion": review.is_second_opinion})
             if review.self_care_override and diagnosis is not None:
                 record_event(
                     case, TimelineKind.SELF_CARE_OVERRIDE, actor=reviewer,
@@ -331,10 +328,10 @@ def review_escalate(
         _take_claim_back(analysis, reviewer, now)
         review = _review_row(analysis, reviewer, ReviewOutcome.ESCALATED, now,
                              internal_note=reason)
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.ESCALATED)
-        record_event(case, TimelineKind.ESCALATED, actor=reviewer, patient_visible=True,
-                     message="A second dermatologist will also look at your case.",
-                     data={"analysis": analysis.pk, "review": review.pk})
+        case_move(case=case, to=CaseStatus.ESCALATED, kind=TimelineKind.ESCALATED,
+                  actor=reviewer, patient_visible=True,
+                  message="A second dermatologist will also look at your case.",
+                  data={"analysis": analysis.pk, "review": review.pk})
     return review
 
 
@@ -355,43 +352,11 @@ def review_request_retake(
         review = _review_row(analysis, reviewer, ReviewOutcome.RETAKE_REQUESTED, now,
                              message_to_patient=message)
         _resolve_flags(analysis, reviewer, now)
-        Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_RETAKE)
-        record_event(case, TimelineKind.RETAKE_REQUESTED, actor=reviewer, patient_visible=True,
-                     message=message, data={"analysis": analysis.pk, "review": review.pk})
+        case_move(case=case, to=CaseStatus.AWAITING_RETAKE, kind=TimelineKind.RETAKE_REQUESTED,
+                  actor=reviewer, patient_visible=True, message=message,
+                  data={"analysis": analysis.pk, "review": review.pk})
         _notify_patient(case, "retake")
     return review
-
-
-def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
-    """A photo arrived for a case waiting for a retake: back to the queue, at its old priority.
-
-    The new analysis gets a flag of its own at upload, so it is reviewed whatever the model
-    makes of it. Returns False if the case was not waiting for a retake.
-    """
-    with transaction.atomic():
-        reopened = Case.objects.filter(pk=case.pk, status=CaseStatus.AWAITING_RETAKE).update(
-            status=CaseStatus.AWAITING_REVIEW
-        )
-        if not reopened:
-            return False
-        asked = (
-            Review.objects.filter(case=case, outcome=ReviewOutcome.RETAKE_REQUESTED)
-            .select_related("analysis").order_by("-signed_off_at", "-id").first()
-        )
-        earlier = asked.analysis.priority if asked else ""
-        priority = most_urgent([earlier]) or Urgency.SOON
-        Flag.objects.get_or_create(
-            analysis=analysis, kind=FlagKind.RETAKE_RECEIVED,
-            defaults={"priority": priority,
-                      "reason": "new photo after a dermatologist asked for a retake"},
-        )
-        # analysis_record_result keeps this priority if the model raises no higher one.
-        Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
-        analysis.priority = priority
-        record_event(case, TimelineKind.REOPENED, actor=case.patient, patient_visible=True,
-                     message="Your new photo was sent to your dermatologist.",
-                     data={"analysis": analysis.pk})
-    return True
 
 
 def _notify_patient(case: Case, why: str) -> None:

@@ -47,22 +47,20 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from diagnosis.models import Analysis, Case, LesionImage
+from diagnosis.models import Analysis
 from diagnosis.views import request_user
-from knowledge.models import Disease
 from patients.models import Role
 from patients.permissions import CLINICIANS, audited_view
 from review import services
 from review.export import export_zip_file
 from review.forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
-from review.models import Review
 from review.queue import home_for_dermatologist, queue_queryset, queue_summary
+from review.reads import analysis_for_review, review_screen
 from review.serializers import AnnotationOutputSerializer
 
 QUEUE_PAGE_SIZE = 25
@@ -95,64 +93,33 @@ def dermatologist_home(request: HttpRequest) -> HttpResponse:
     return render(request, "review/home.html", {"home": home, "now": now})
 
 
-def _analysis_for_review(pk: int) -> Analysis:
-    return get_object_or_404(
-        Analysis.objects.select_related("image", "image__case", "image__case__patient",
-                                        "claimed_by")
-        .prefetch_related("flags"),
-        pk=pk,
-    )
-
-
-def _annotations_json(image: LesionImage) -> list[dict[str, Any]]:
-    """The same shape as the annotations API, for the editor's first drawing."""
-    annotations = image.annotations.select_related("author")
-    return list(AnnotationOutputSerializer(annotations, many=True).data)
-
-
 def _review_context(request: HttpRequest, analysis: Analysis, **forms: Any) -> dict[str, Any]:
-    now = timezone.now()
-    case: Case = analysis.image.case
-    images = list(
-        case.images.filter(removed_at__isnull=True).prefetch_related(
-            Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
-        ).order_by("-created_at", "-id")
-    )
-    earlier: list[tuple[LesionImage, Analysis | None]] = []
-    for image in images:
-        if image.pk != analysis.image_id:
-            analyses = list(image.analyses.all())  # oldest first; the newest is its result
-            earlier.append((image, analyses[-1] if analyses else None))
-    holder = analysis.claim_holder(now)
-    user = request_user(request)
-    escalators = services.escalated_by(analysis)
-    code = analysis.guidance_code
-    disease = Disease.objects.with_content().filter(code=code).first() if code else None
+    screen = review_screen(analysis=analysis, user=request_user(request), now=timezone.now())
     return {
         "analysis": analysis,
-        "case": case,
-        "image": analysis.image,
-        "earlier": earlier,
-        "holder": holder,
-        "mine": holder is not None and holder.pk == user.pk,
-        "can_claim": holder is None and user.is_dermatologist
-        and user.pk not in escalators,
-        "second_opinion": bool(escalators),
-        "in_queue": services.is_awaiting_review(analysis),
-        "disease": disease,
-        "reviews": Review.objects.filter(case=case).select_related("reviewer", "diagnosis"),
-        "annotations": _annotations_json(analysis.image),
+        "case": screen.case,
+        "image": screen.image,
+        "earlier": screen.earlier,
+        "holder": screen.holder,
+        "mine": screen.mine,
+        "can_claim": screen.can_claim,
+        "second_opinion": screen.second_opinion,
+        "in_queue": screen.in_queue,
+        "disease": screen.disease,
+        "reviews": screen.reviews,
+        # The same shape as the annotations API, for the editor's first drawing.
+        "annotations": list(AnnotationOutputSerializer(screen.annotations, many=True).data),
         "review_form": forms.get("review_form") or ReviewForm(),
         "escalate_form": forms.get("escalate_form") or EscalateForm(),
         "retake_form": forms.get("retake_form") or RetakeForm(),
-        "user_id": user.pk,
+        "user_id": screen.user.pk,
     }
 
 
 @require_GET
 @audited_view("view", "diagnosis.analysis", roles=CLINICIANS)
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = _analysis_for_review(pk)
+    analysis = analysis_for_review(pk)
     return render(request, "review/detail.html", _review_context(request, analysis))
 
 
@@ -163,7 +130,7 @@ def _conflict(request: HttpRequest, exc: Exception) -> None:
 @require_POST
 @audited_view("claim", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = _analysis_for_review(pk)
+    analysis = analysis_for_review(pk)
     try:
         services.review_claim(analysis=analysis, user=request_user(request))
     except (services.ReviewConflict, ValidationError, PermissionDenied) as exc:
@@ -176,7 +143,7 @@ def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @audited_view("release", "diagnosis.analysis", roles=[Role.DERMATOLOGIST])
 def review_release(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = _analysis_for_review(pk)
+    analysis = analysis_for_review(pk)
     if services.review_release(analysis=analysis, user=request_user(request)):
         messages.success(request, "Released: the case is back in the queue.")
     return redirect("review:queue")
@@ -186,7 +153,7 @@ def _decide(
     request: HttpRequest, pk: int, form_name: str, form_class: type[Any], decide: Any
 ) -> HttpResponse:
     """Validate the form, call the service, and go back to the queue or show the errors."""
-    analysis = _analysis_for_review(pk)
+    analysis = analysis_for_review(pk)
     form = form_class(request.POST)
     if form.is_valid():
         try:

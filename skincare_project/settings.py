@@ -317,6 +317,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
+    # A service's django ValidationError answers 400, like a serializer's.
+    "EXCEPTION_HANDLER": "patients.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skincare teledermatology API",

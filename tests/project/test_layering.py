@@ -33,15 +33,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 
 # (importing file, imported unit): the back edges left to remove. Strike each off as it goes.
-KNOWN_BACK_EDGES: set[tuple[str, str]] = {
-    ("diagnosis/image_services.py", "review"),
-    ("diagnosis/patient_status.py", "review"),
-    ("diagnosis/patient_texts.py", "review"),
-    ("diagnosis/serializers.py", "review"),
-    ("diagnosis/services.py", "review"),
-    ("diagnosis/views.py", "review"),
-    ("diagnosis/services.py", "ml_worker.tasks"),
-}
+KNOWN_BACK_EDGES: set[tuple[str, str]] = set()
 
 
 def unit_of(module: str) -> str | None:
