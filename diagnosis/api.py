@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -27,6 +27,7 @@ from audit.mixins import AuditedViewMixin, audit_target
 from diagnosis import image_services, services
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import with_patient_status
+from diagnosis.reads import case_screen, shown_image_count
 from diagnosis.serializers import (
     AnalysisOutputSerializer,
     CaseDetailOutputSerializer,
@@ -48,10 +49,6 @@ class _ReadsCases(BasePermission):
         return IsPatient().has_permission(request, view) or IsClinician().has_permission(
             request, view
         )
-
-
-def _image_count(user: Any) -> Count:
-    return Count("images", filter=shown_images(user, "images__"))
 
 
 def analyses_with_flags() -> Prefetch[Any]:
@@ -83,7 +80,7 @@ class CaseListCreateApi(_DiagnosisView):
         user = self.request.user
         cases = (
             Case.objects.visible_to(user)
-            .annotate(image_count=_image_count(user))
+            .annotate(image_count=shown_image_count(user))
             .order_by("-created_at", "-id")
         )
         return with_patient_status(cases, user)
@@ -110,18 +107,17 @@ class CaseDetailApi(_DiagnosisView):
     audit_object_type = "diagnosis.case"
 
     def get_queryset(self) -> QuerySet[Case]:
-        user = self.request.user
-        # The photos shown, with their analyses and flags: what patient_status reads too.
-        return with_patient_status(
-            Case.objects.visible_to(user).annotate(image_count=_image_count(user)), user
-        )
+        return Case.objects.visible_to(self.request.user)
 
     @extend_schema(responses={200: CaseDetailOutputSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        case = get_object_or_404(self.get_queryset(), pk=pk)
+        screen = case_screen(cases=self.get_queryset(), pk=pk, user=request.user)
+        # The conclusion the screen read, so the serializer does not read it again.
+        context = {**self.get_serializer_context(),
+                   "conclusions": {screen.case.pk: screen.conclusion}}
         # Answered with the status as it was: the app shows "new" this once, like My cases.
-        data = CaseDetailOutputSerializer(case, context=self.get_serializer_context()).data
-        services.case_review_seen(case=case, user=request_user(request))
+        data = CaseDetailOutputSerializer(screen.case, context=context).data
+        services.case_review_seen(case=screen.case, user=request_user(request))
         return Response(data)
 
 

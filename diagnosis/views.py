@@ -12,25 +12,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.mixins import audit_target
 from diagnosis import image_services, services
-from diagnosis.conclusions import (
-    ReviewOutcome,
-    ReviewRead,
-    case_conclusion,
-    case_retake_request,
-    conclusion_covers,
-)
 from diagnosis.forms import CaseForm, UploadForm
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
 from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_text
-from knowledge.models import Disease
+from diagnosis.reads import CaseScreen, case_screen
 from patients.models import Role, User
 from patients.permissions import audited_view, role_required
 
@@ -109,46 +102,15 @@ def _case_for(request: HttpRequest, pk: int) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
 
 
-def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict[str, Any]:
-    images = list(
-        case.images.filter(shown_images(user)).prefetch_related(
-            Prefetch("analyses", queryset=Analysis.objects.prefetch_related("flags"))
-        ).order_by("-created_at", "-id")
+def _case_context(screen: CaseScreen, form: UploadForm | None = None) -> dict[str, Any]:
+    latest, disease, superseded, conclusion = (
+        screen.latest, screen.disease, screen.superseded, screen.conclusion
     )
-    conclusion = case_conclusion(case)
-    signed_off = {
-        r.analysis_id: r
-        for r in case.reviews.filter(outcome=ReviewOutcome.SIGNED_OFF)
-        .select_related("diagnosis")
-    }
-    # A photo is part of the clinical record once any review of the case came after it
-    # (image_services.image_is_reviewed): it can then be hidden, no longer removed.
-    last_review = case.reviews.aggregate(last=Max("created_at"))["last"]
-    reviewed = {i.pk for i in images if last_review is not None and last_review >= i.created_at}
-    # (photo, its newest analysis, the conclusion on that analysis, superseded by the conclusion)
-    history: list[tuple[LesionImage, Analysis | None, ReviewRead | None, bool]] = []
-    for image in images:
-        analyses = list(image.analyses.all())  # oldest first; the newest is the result
-        analysis = analyses[-1] if analyses else None
-        history.append((
-            image, analysis, signed_off.get(analysis.pk) if analysis else None,
-            conclusion_covers(conclusion, analysis),
-        ))
-    latest = history[0][1] if history else None
-    superseded = conclusion_covers(conclusion, latest)
-    disease = None
-    if latest and latest.guidance_code:
-        disease = Disease.objects.with_content().filter(code=latest.guidance_code).first()
-    clinician_disease = None
-    if conclusion is not None and conclusion.diagnosis_id is not None:
-        clinician_disease = Disease.objects.with_content().filter(
-            pk=conclusion.diagnosis_id
-        ).first()
     return {
-        "case": case,
-        "history": history,
+        "case": screen.case,
+        "history": screen.history,
         "latest": latest,
-        "latest_image": history[0][0] if history else None,
+        "latest_image": screen.latest_image,
         # The model's knowledge-base entry; once a dermatologist's conclusion covers the
         # latest photo the page shows theirs instead and only links to this one.
         "disease": disease,
@@ -156,13 +118,13 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
         # What the patient reads about the latest result (diagnosis/patient_texts.py).
         "latest_text": result_text(latest, disease=disease, superseded=superseded)
         if latest else None,
-        "pending": any(a is not None and a.is_pending for _, a, _, _ in history),
+        "pending": screen.pending,
         "conclusion": conclusion,
         "conclusion_text": conclusion_text(conclusion, covers_latest=superseded)
         if conclusion else None,
-        "clinician_disease": clinician_disease,
-        "retake_request": case_retake_request(case),
-        "reviewed_images": reviewed,
+        "clinician_disease": screen.clinician_disease,
+        "retake_request": screen.retake_request,
+        "reviewed_images": screen.reviewed_images,
         "form": form or UploadForm(),
         "max_bytes": settings.UPLOAD_MAX_BYTES,
     }
@@ -171,9 +133,9 @@ def _case_context(case: Case, user: Any, form: UploadForm | None = None) -> dict
 @require_GET
 @audited_view("view", "diagnosis.case", roles=CASE_READERS)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
-    services.case_review_seen(case=case, user=request_user(request))
-    return render(request, "diagnosis/case_detail.html", _case_context(case, request.user))
+    screen = case_screen(cases=Case.objects.visible_to(request.user), pk=pk, user=request.user)
+    services.case_review_seen(case=screen.case, user=request_user(request))
+    return render(request, "diagnosis/case_detail.html", _case_context(screen))
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -219,9 +181,8 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if _wants_json(request):
         errors = [str(e) for errors in form.errors.values() for e in errors]
         return JsonResponse({"errors": errors}, status=400)
-    return render(
-        request, "diagnosis/case_detail.html", _case_context(case, request.user, form), status=400
-    )
+    screen = case_screen(cases=Case.objects.filter(pk=case.pk), pk=case.pk, user=request.user)
+    return render(request, "diagnosis/case_detail.html", _case_context(screen, form), status=400)
 
 
 @require_GET
