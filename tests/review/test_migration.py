@@ -27,7 +27,9 @@ def _migrate(targets: Sequence[tuple[str, str | None]]) -> Any:
     return MigrationExecutor(connection).loader.project_state(nodes).apps
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the database is put back as it was after this test, content types
+# included, so tests after it that restore the serialized database find no second copy.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_moving_the_review_models_keeps_their_rows() -> None:
     old = _migrate(BEFORE)
     now = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
