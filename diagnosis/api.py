@@ -237,10 +237,7 @@ class _OwnImageView(_DiagnosisView):
     audit_object_type = "diagnosis.lesionimage"
 
     def get_queryset(self) -> QuerySet[LesionImage]:
-        user = request_user(self.request)
-        return LesionImage.objects.filter(shown_images(user), case__patient=user).select_related(
-            "case"
-        )
+        return LesionImage.objects.own_shown(request_user(self.request))
 
 
 def _reviewed_response(exc: image_services.ImageReviewedError, image: LesionImage) -> Response:

@@ -54,7 +54,6 @@ _LIFE: tuple[tuple[frozenset[CaseStatus], CaseStatus, TimelineKind | None], ...]
 )
 
 
-
 def _by_move() -> dict[tuple[CaseStatus, CaseStatus], frozenset[TimelineKind | None]]:
     table: dict[tuple[CaseStatus, CaseStatus], frozenset[TimelineKind | None]] = {}
     for leaving, to, kind in _LIFE:

@@ -86,16 +86,37 @@ def all_reviews() -> QuerySet[Any]:
     return model._default_manager.all()
 
 
+# Newest decision first: the order every read of "the latest" sign-off or request uses.
+NEWEST_FIRST = ("-signed_off_at", "-id")
+# What the patient's pages read of a sign-off (its diagnosis, reviewer and photo).
+SIGN_OFF_RELATED = ("diagnosis", "reviewer", "analysis__image")
+
+
+def latest_decision(reviews: QuerySet[Any], outcome: str, *related: str) -> ReviewRead | None:
+    """The newest of `reviews` with this outcome (with `related` joined), or None."""
+    latest: ReviewRead | None = (
+        reviews.filter(outcome=outcome).select_related(*related).order_by(*NEWEST_FIRST).first()
+    )
+    return latest
+
+
 def case_conclusion(case: Case | int) -> ReviewRead | None:
     """The dermatologist's latest conclusion on the case, as the patient's page shows it."""
     reviews = case.reviews.all() if isinstance(case, Case) else all_reviews().filter(case=case)
-    conclusion: ReviewRead | None = (
-        reviews.filter(outcome=ReviewOutcome.SIGNED_OFF)
-        .select_related("diagnosis", "reviewer", "analysis__image")
-        .order_by("-signed_off_at", "-id")
-        .first()
-    )
-    return conclusion
+    return latest_decision(reviews, ReviewOutcome.SIGNED_OFF, *SIGN_OFF_RELATED)
+
+
+def last_decision_at(reviews: QuerySet[Any]) -> dt.datetime | None:
+    """When the newest of these decisions (any outcome) was given."""
+    last: dt.datetime | None = reviews.aggregate(last=models.Max("created_at"))["last"]
+    return last
+
+
+def in_clinical_record(photo_created_at: dt.datetime, last_decision: dt.datetime | None) -> bool:
+    """A photo is part of the clinical record once a dermatologist decided anything on its
+    case after it arrived: a sign-off covers the case's earlier photos too (the reviewer saw
+    them side by side), so any decision counts, not only one on the photo's own analysis."""
+    return last_decision is not None and last_decision >= photo_created_at
 
 
 def conclusion_covers(conclusion: ReviewRead | None, analysis: Analysis | None) -> bool:
@@ -114,10 +135,4 @@ def case_retake_request(case: Case) -> ReviewRead | None:
     """The request for a new photo the patient has not answered yet (None if none)."""
     if case.status != CaseStatus.AWAITING_RETAKE:
         return None
-    request: ReviewRead | None = (
-        case.reviews.filter(outcome=ReviewOutcome.RETAKE_REQUESTED)
-        .select_related("reviewer")
-        .order_by("-signed_off_at", "-id")
-        .first()
-    )
-    return request
+    return latest_decision(case.reviews.all(), ReviewOutcome.RETAKE_REQUESTED, "reviewer")

@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.case_life import case_move
-from diagnosis.conclusions import all_reviews
+from diagnosis.conclusions import all_reviews, in_clinical_record, last_decision_at
 from diagnosis.models import (
     PENDING_STATUSES,
     Analysis,
@@ -30,6 +29,7 @@ from diagnosis.models import (
     FlagKind,
     LesionImage,
 )
+from diagnosis.services import stored_files_delete
 from patients.models import User
 
 logger = logging.getLogger(__name__)
@@ -54,13 +54,10 @@ def _require_owner(image: LesionImage, by: User) -> None:
 
 
 def image_is_reviewed(*, image: LesionImage) -> bool:
-    """Whether a dermatologist has decided anything on the case since this photo arrived.
-
-    A sign-off covers the case's earlier photos too (the reviewer saw them side by side), so
-    any review given after the upload counts, not only one on this photo's own analysis.
-    """
-    reviews = all_reviews().filter(case=image.case_id, created_at__gte=image.created_at)
-    return reviews.exists()
+    """Whether a dermatologist has decided anything on the case since this photo arrived
+    (conclusions.in_clinical_record)."""
+    last = last_decision_at(all_reviews().filter(case=image.case_id))
+    return in_clinical_record(image.created_at, last)
 
 
 def image_remove(*, image: LesionImage, by: User) -> LesionImage:
@@ -110,7 +107,7 @@ def image_remove(*, image: LesionImage, by: User) -> LesionImage:
         )
         names = [str(n) for n in (locked.file.name, locked.thumbnail.name) if n]
         # Only once the removal is committed: a rollback must not leave a row without files.
-        transaction.on_commit(lambda: _delete_stored(names))
+        transaction.on_commit(lambda: stored_files_delete(names, why="photo removed"))
     logger.info("image %s of case %s removed by its patient", locked.pk, locked.case_id)
     return locked
 
@@ -126,14 +123,6 @@ def _case_status_after_removal(image: LesionImage, *, retake: bool) -> None:
     status = CaseStatus.AWAITING_RETAKE if retake else CaseStatus.OPEN
     case_move(case=case, to=status, from_states=(CaseStatus.AWAITING_REVIEW,))
     case.status = status
-
-
-def _delete_stored(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:  # the removal stands; a leftover file is logged for cleanup
-            logger.exception("could not delete %s of a removed photo", name)
 
 
 def image_hide(*, image: LesionImage, by: User) -> LesionImage:

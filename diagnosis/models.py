@@ -140,6 +140,11 @@ class LesionImageQuerySet(models.QuerySet["LesionImage"]):
         shown = self.filter(shown_images(user))
         return shown if scope is None else shown.filter(scope)
 
+    def own_shown(self, user: Any) -> LesionImageQuerySet:
+        """The photos of `user`'s own cases still on their pages (what they may remove or
+        hide), with the case."""
+        return self.filter(shown_images(user), case__patient=user).select_related("case")
+
 
 class LesionImage(models.Model):
     """A photo as stored: re-encoded without metadata, under a random name.
@@ -203,6 +208,11 @@ FINISHED_STATUSES = (AnalysisStatus.DONE, AnalysisStatus.REJECTED, AnalysisStatu
 PRIORITY_RANK = {Urgency.URGENT: 3, Urgency.SOON: 2, Urgency.ROUTINE: 1}
 
 
+def unclaimed(now: dt.datetime) -> Q:
+    """No dermatologist holds a live claim on the analysis (AnalysisQuerySet.claimable)."""
+    return Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
+
+
 class AnalysisQuerySet(models.QuerySet["Analysis"]):
     def visible_to(self, user: Any) -> AnalysisQuerySet:
         scope = _user_scope(user, "image__case__patient")
@@ -223,7 +233,7 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
 
     def claimable(self, now: dt.datetime) -> AnalysisQuerySet:
         """Nobody holds a live claim: never claimed, released, or the claim ran out."""
-        return self.filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now))
+        return self.filter(unclaimed(now))
 
     def claimed_by_user(self, user: Any, now: dt.datetime) -> AnalysisQuerySet:
         """Rows `user` holds a live claim on."""

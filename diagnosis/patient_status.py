@@ -12,7 +12,14 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from diagnosis import patient_texts as texts
-from diagnosis.conclusions import ReviewOutcome, ReviewRead, all_reviews, conclusion_covers
+from diagnosis.conclusions import (
+    NEWEST_FIRST,
+    SIGN_OFF_RELATED,
+    ReviewOutcome,
+    ReviewRead,
+    all_reviews,
+    conclusion_covers,
+)
 from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, LesionImage, shown_images
 
 WITH_A_DERMATOLOGIST = (CaseStatus.AWAITING_REVIEW, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
@@ -26,8 +33,8 @@ def with_patient_status(cases: QuerySet[Case], user: Any) -> QuerySet[Case]:
     )
     sign_offs = (
         all_reviews().filter(outcome=ReviewOutcome.SIGNED_OFF)
-        .select_related("reviewer", "analysis")
-        .order_by("-signed_off_at", "-id")
+        .select_related(*SIGN_OFF_RELATED)
+        .order_by(*NEWEST_FIRST)
     )
     return cases.prefetch_related(
         Prefetch("images", queryset=images),
@@ -44,6 +51,15 @@ def latest_analysis(case: Case) -> tuple[LesionImage | None, Analysis | None]:
     return images[-1], analyses[-1] if analyses else None
 
 
+def prefetched_sign_offs(case: Case) -> list[ReviewRead]:
+    """The case's sign-offs, newest first, as with_patient_status() read them."""
+    sign_offs: list[ReviewRead] | None = getattr(case, "sign_offs", None)
+    if sign_offs is None:
+        # Unprefetched, case.images would also hold the photos the patient removed.
+        raise ValueError("Read the case through with_patient_status().")
+    return sign_offs
+
+
 def patient_status(case: Case) -> texts.CaseStatusText:
     """Where the case stands, first match wins: a photo to send or being analysed, then a
     dermatologist to wait for, then their conclusion, then nothing more to come.
@@ -51,10 +67,7 @@ def patient_status(case: Case) -> texts.CaseStatusText:
     `case` comes from with_patient_status(); this reads no more rows.
     """
     image, latest = latest_analysis(case)
-    sign_offs: list[ReviewRead] | None = getattr(case, "sign_offs", None)
-    if sign_offs is None:
-        # Unprefetched, case.images would also hold the photos the patient removed.
-        raise ValueError("Read the case through with_patient_status().")
+    sign_offs = prefetched_sign_offs(case)
     conclusion = sign_offs[0] if sign_offs else None
 
     def status(code: str, text: str) -> texts.CaseStatusText:

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from diagnosis.conclusions import (
-    ReviewOutcome,
     ReviewRead,
-    case_conclusion,
     case_retake_request,
     conclusion_covers,
+    in_clinical_record,
+    last_decision_at,
 )
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
-from diagnosis.patient_status import with_patient_status
+from diagnosis.patient_status import prefetched_sign_offs, with_patient_status
 from knowledge.models import Disease
 
 
@@ -52,11 +52,9 @@ class CaseScreen:
     def history(self) -> list[tuple[LesionImage, Analysis | None, ReviewRead | None, bool]]:
         """(photo, its newest analysis, the conclusion on that analysis, superseded by the
         conclusion), newest photo first."""
-        signed_off = {
-            r.analysis_id: r
-            for r in self.case.reviews.filter(outcome=ReviewOutcome.SIGNED_OFF)
-            .select_related("diagnosis")
-        }
+        signed_off: dict[int, ReviewRead] = {}
+        for review in prefetched_sign_offs(self.case):  # newest first: the newest wins
+            signed_off.setdefault(review.analysis_id, review)
         history: list[tuple[LesionImage, Analysis | None, ReviewRead | None, bool]] = []
         for image in self.images:
             analyses = list(image.analyses.all())  # oldest first; the newest is the result
@@ -69,11 +67,10 @@ class CaseScreen:
 
     @cached_property
     def reviewed_images(self) -> set[int]:
-        """Photos that are part of the clinical record: a review of the case came after them
-        (image_services.image_is_reviewed), so they can be hidden, no longer removed."""
-        last_review = self.case.reviews.aggregate(last=Max("created_at"))["last"]
-        return {i.pk for i in self.images if last_review is not None
-                and last_review >= i.created_at}
+        """Photos that are part of the clinical record (conclusions.in_clinical_record), so
+        they can be hidden, no longer removed."""
+        last = last_decision_at(self.case.reviews.all())
+        return {i.pk for i in self.images if in_clinical_record(i.created_at, last)}
 
     @property
     def latest(self) -> Analysis | None:
@@ -112,4 +109,5 @@ def case_screen(*, cases: QuerySet[Case], pk: int, user: Any) -> CaseScreen:
     """Case `pk` among `cases` (the caller's scope: 404 outside it), as its screen shows it."""
     scoped = with_patient_status(cases.annotate(image_count=shown_image_count(user)), user)
     case = get_object_or_404(scoped, pk=pk)
-    return CaseScreen(case=case, conclusion=case_conclusion(case))
+    sign_offs = prefetched_sign_offs(case)
+    return CaseScreen(case=case, conclusion=sign_offs[0] if sign_offs else None)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.case_life import case_move
-from diagnosis.conclusions import ReviewOutcome, all_reviews
+from diagnosis.conclusions import ReviewOutcome, all_reviews, latest_decision
 from diagnosis.flags import FlagDecision, Thresholds, decide_flags, most_urgent
 from diagnosis.imaging import prepare_upload
 from diagnosis.models import (
@@ -185,13 +185,13 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
                 case_reopen_for_new_photo(case=case, analysis=analysis)
     except IntegrityError:
         # The same photo arrived twice at once and the other request won.
-        _delete_files(stored)
+        stored_files_delete(stored, why="failed upload")
         existing = _duplicate(case, prepared.sha256)
         if existing is None:
             raise
         return existing
     except BaseException:
-        _delete_files(stored)
+        stored_files_delete(stored, why="failed upload")
         raise
     logger.info("stored image %s for case %s, analysis %s queued", image.pk, case.pk,
                 analysis.pk)
@@ -213,10 +213,7 @@ def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
         )
         if not reopened:
             return False
-        asked = (
-            case.reviews.filter(outcome=ReviewOutcome.RETAKE_REQUESTED)
-            .select_related("analysis").order_by("-signed_off_at", "-id").first()
-        )
+        asked = latest_decision(case.reviews.all(), ReviewOutcome.RETAKE_REQUESTED, "analysis")
         earlier = asked.analysis.priority if asked else ""
         priority = most_urgent([earlier]) or Urgency.SOON
         Flag.objects.get_or_create(
@@ -230,12 +227,14 @@ def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
     return True
 
 
-def _delete_files(names: list[str]) -> None:
+def stored_files_delete(names: list[str], *, why: str) -> None:
+    """Delete these stored files; one that cannot be deleted is logged, never raised (the
+    caller's outcome, a failed upload or a removal, matters more than a leftover file)."""
     for name in names:
         try:
             default_storage.delete(name)
-        except Exception:  # the original error matters more than a cleanup failure
-            logger.exception("could not delete %s after a failed upload", name)
+        except Exception:
+            logger.exception("could not delete %s (%s)", name, why)
 
 
 def lesion_image_read(*, image: LesionImage) -> bytes:

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.mixins import audit_target
 from diagnosis import image_services, services
 from diagnosis.forms import CaseForm, UploadForm
-from diagnosis.models import Analysis, Case, LesionImage, shown_images
+from diagnosis.models import Analysis, Case, LesionImage
 from diagnosis.patient_status import latest_analysis, patient_status, with_patient_status
 from diagnosis.patient_texts import NEW_REVIEW_BADGE, conclusion_text, result_text
-from diagnosis.reads import CaseScreen, case_screen
+from diagnosis.reads import CaseScreen, case_screen, shown_image_count
 from patients.models import Role, User
 from patients.permissions import audited_view, role_required
 
@@ -69,10 +68,7 @@ def image_response(image: LesionImage, *, thumbnail: bool) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     cases = with_patient_status(
-        Case.objects.filter(patient=user).annotate(
-            image_count=Count("images", filter=shown_images(user, "images__"))
-        ),
-        user,
+        Case.objects.filter(patient=user).annotate(image_count=shown_image_count(user)), user
     )
     # (case, its newest photo shown, where it stands in the patient's words)
     rows = [(case, latest_analysis(case)[0], patient_status(case)) for case in cases]
@@ -215,11 +211,7 @@ def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _own_image(request: HttpRequest, pk: int) -> LesionImage:
     """A photo of one of the signed-in patient's cases that is still on their pages."""
-    user = request_user(request)
-    return get_object_or_404(
-        LesionImage.objects.filter(shown_images(user), case__patient=user).select_related("case"),
-        pk=pk,
-    )
+    return get_object_or_404(LesionImage.objects.own_shown(request_user(request)), pk=pk)
 
 
 @require_POST

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Flag
+from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Flag, unclaimed
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from review.models import Review, ReviewOutcome
 
@@ -100,7 +100,7 @@ def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
     priorities = sorted(Urgency, key=lambda p: -PRIORITY_RANK[p])
     row = Analysis.objects.awaiting_review().aggregate(
         total=Count("id"),
-        claimable=Count("id", filter=Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)),
+        claimable=Count("id", filter=unclaimed(now)),
         oldest_urgent=Min("created_at", filter=Q(priority=Urgency.URGENT)),
         **{p.value: Count("id", filter=Q(priority=p)) for p in priorities},
     )
