@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from diagnosis.models import Analysis, Case
@@ -51,6 +53,19 @@ def _tasks_run_in_process() -> Iterator[None]:
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
+
+
+def case_page_text(client: Client, case: Case) -> str:
+    """The case page as the client sees it, whitespace collapsed (200 or the test fails)."""
+    response = client.get(f"/cases/{case.pk}/")
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", response.content.decode())
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from diagnosis.models import Analysis, AnalysisStatus, Case, CaseStatus, LesionI
 from ml_worker import tasks
 from patients.models import User
 from review.queue import QueueFilters, queue_queryset, queue_summary
-from tests.diagnosis.conftest import OTHER_LESION, finish, stored_files, upload
+from tests.diagnosis.conftest import OTHER_LESION, case_page_text, finish, stored_files, upload
 from tests.diagnosis.results import classified
 from tests.factories import ReviewFactory
 
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.django_db
 MELANOMA_LIKE = {"mel": 0.8, "nv": 0.1, "bkl": 0.05}
 
 
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
-def _page(client: Client, case: Case) -> str:
-    response = client.get(f"/cases/{case.pk}/")
-    assert response.status_code == 200
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def _flagged_upload(case: Case, data: bytes) -> tuple[LesionImage, Analysis]:
@@ -62,7 +52,7 @@ def test_alice_removes_a_photo_and_it_leaves_her_pages_and_the_queue(
         response = alice_client.post(f"/images/{image.pk}/remove/")
 
     assert response.status_code == 302 and response["Location"] == f"/cases/{alice_case.pk}/"
-    page = _page(alice_client, alice_case)
+    page = case_page_text(alice_client, alice_case)
     assert "The photo was removed." in page
     assert image.get_thumbnail_url() not in page
     assert "No photo yet" in page
@@ -159,14 +149,14 @@ def test_alice_hides_a_reviewed_photo_and_dana_still_sees_it(
     response = alice_client.post(f"/images/{image.pk}/hide/")
 
     assert response.status_code == 302
-    assert image.get_thumbnail_url() not in _page(alice_client, alice_case)
+    assert image.get_thumbnail_url() not in case_page_text(alice_client, alice_case)
     assert alice_client.get(f"/images/{image.pk}/").status_code == 404
     assert len(stored_files(_media())) == 2  # kept for the clinical record
     assert TimelineEvent.objects.filter(case=alice_case, kind=TimelineKind.IMAGE_HIDDEN).exists()
     dana_client = Client()
     dana_client.force_login(dana)
     assert dana_client.get(f"/images/{image.pk}/").status_code == 200
-    assert image.get_thumbnail_url() in _page(dana_client, alice_case)
+    assert image.get_thumbnail_url() in case_page_text(dana_client, alice_case)
 
 
 def test_the_api_removes_a_photo_and_hides_it_from_the_case(

@@ -10,23 +10,13 @@ from django.test import Client
 from diagnosis.models import Analysis, AnalysisStatus, Case, LesionImage
 from ml_worker import tasks
 from patients.models import User
-from tests.diagnosis.conftest import OTHER_LESION, finish, photo_file, upload
+from tests.diagnosis.conftest import OTHER_LESION, case_page_text, finish, photo_file, upload
 from tests.diagnosis.results import blurry, classified, not_skin
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
-def _page(client: Client, case: Case) -> str:
-    response = client.get(f"/cases/{case.pk}/")
-    assert response.status_code == 200
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def test_alice_opens_a_case_from_the_form(alice_client: Client) -> None:
@@ -59,7 +49,7 @@ def test_my_cases_lists_alices_cases_with_their_latest_photo(
 
 
 def test_a_new_case_invites_alice_to_add_a_photo(alice_client: Client, alice_case: Case) -> None:
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "No photo yet" in content
     assert 'enctype="multipart/form-data"' in content
@@ -74,7 +64,7 @@ def test_uploading_without_javascript_redirects_to_the_case_which_then_polls(
     )
 
     assert response.status_code == 302 and response["Location"] == f"/cases/{alice_case.pk}/"
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
     assert "Analysing your photo" in content
     assert 'data-pending="1"' in content
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in content
@@ -136,7 +126,7 @@ def test_the_result_shows_the_top_three_and_what_it_means(
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, classified({"mel": 0.62, "nv": 0.30}))
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "Automated estimate: Melanoma <span class=\"prob\">62%</span>" in content
     assert content.count('<td class="bar-cell">') == 3
@@ -155,7 +145,7 @@ def test_a_confident_benign_result_says_no_review_is_planned_without_reassuring(
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, classified({"nv": 0.95}))
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "Automated estimate: Melanocytic naevus (mole)" in content
     assert "This is not a diagnosis." in content
@@ -177,7 +167,7 @@ def test_an_unknown_lesion_is_explained_with_the_unknown_entry(
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, classified({"nv": 0.9}, unknown=True))
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "does not look like one of the lesion types we know" in content
     assert "Automated estimate:" not in content
@@ -197,7 +187,7 @@ def test_a_rejected_photo_comes_with_retake_advice(
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, result())
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "Please take the photo again" in content
     assert advice in content
@@ -209,7 +199,7 @@ def test_a_blurry_photo_tells_alice_what_to_do_without_measurements(
 ) -> None:
     finish(upload(alice_case, lesion_jpeg).analysis, blurry())
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     reasons = re.search(r'<ul class="reasons">(.*?)</ul>', content)
     assert reasons is not None
@@ -236,7 +226,7 @@ def test_a_failed_analysis_says_so_without_a_result(
         status=AnalysisStatus.FAILED, finished_at=analysis.queued_at, last_error="boom"
     )
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert "We could not analyse this photo" in content
     assert "boom" not in content
@@ -250,7 +240,7 @@ def test_the_history_shows_every_photo_of_the_lesion_with_its_result(
     second = upload(alice_case, (data_dir / OTHER_LESION).read_bytes())
     finish(second.analysis, classified({"nv": 0.95}))
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     history = content.split("All photos of this lesion", 1)[1]
     assert history.index(f"/images/{second.image.pk}/thumbnail/") < history.index(
@@ -265,7 +255,7 @@ def test_dana_sees_the_case_page_without_the_upload_form(
     finish(upload(alice_case, lesion_jpeg).analysis, classified({"nv": 0.95}))
     client.force_login(dana)
 
-    content = _page(client, alice_case)
+    content = case_page_text(client, alice_case)
 
     assert "Automated estimate: Melanocytic naevus (mole)" in content
     assert "upload-form" not in content
@@ -282,7 +272,7 @@ def test_alices_other_cases_do_not_leak_into_this_one(
 ) -> None:
     other = upload(CaseFactory.create(patient=alice), lesion_jpeg)
 
-    content = _page(alice_client, alice_case)
+    content = case_page_text(alice_client, alice_case)
 
     assert f"/images/{other.image.pk}/" not in content
 
