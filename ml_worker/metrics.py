@@ -104,6 +104,15 @@ def source_figures(
     }
 
 
+def figures_by_source(
+    probs: FloatArray, y: IntArray, src: npt.NDArray[np.str_], mel: int, malignant: list[int]
+) -> dict[str, dict[str, float | None]]:
+    """source_figures for each source in `src` (one name per row), keyed by source."""
+    return {
+        str(s): source_figures(probs[src == s], y[src == s], mel, malignant) for s in np.unique(src)
+    }
+
+
 def multi_source_score(per_source: dict[str, dict[str, float | None]]) -> float:
     """The selection score: the mean over sources of each source's mean of melanoma AUC,
     malignant AUC and balanced accuracy (a figure a source cannot have, for lack of

@@ -37,9 +37,9 @@ from ml_worker.inference.skin import FeatureLogistic
 from ml_worker.metrics import (
     auroc,
     balanced_accuracy,
+    figures_by_source,
     multi_source_score,
     softmax_rows,
-    source_figures,
 )
 from ml_worker.training import fit_heads as fh
 from ml_worker.training import fit_triage as ft
@@ -332,10 +332,7 @@ def _describe(prep: Preprocessing, size: tuple[int, int]) -> str:
 def _figures_by_source(
     probs: npt.NDArray[np.float64], y: npt.NDArray[np.int64], src: npt.NDArray[np.str_]
 ) -> dict[str, dict[str, float | None]]:
-    mel, malignant = CLASSES.index("mel"), ft.MALIGNANT
-    return {
-        str(s): source_figures(probs[src == s], y[src == s], mel, malignant) for s in np.unique(src)
-    }
+    return figures_by_source(probs, y, src, CLASSES.index("mel"), ft.MALIGNANT)
 
 
 # Logit adjustment buys balanced accuracy with the rare classes' share of the probability, and

@@ -55,7 +55,7 @@ def probe_sources(
 ) -> dict[str, Any]:
     """Frozen features of `backbone` on every dermoscopy source, scored per source on `val`."""
     from ml_worker.inference.preprocess import Preprocessing
-    from ml_worker.metrics import multi_source_score, source_figures
+    from ml_worker.metrics import figures_by_source, multi_source_score
     from ml_worker.training.data import dermoscopy_items
     from ml_worker.training.fit_triage import MALIGNANT
 
@@ -77,14 +77,10 @@ def probe_sources(
     probs = np.zeros((len(va), len(CLASSES)))
     probs[:, lr.classes_] = lr.predict_proba((f_va - mean) / scale)
     y_va, src = label_ids(va), np.array([it.source for it in va])
+    by_source = figures_by_source(probs, y_va, src, CLASSES.index("mel"), MALIGNANT)
     per_source = {
-        str(s): {
-            k: None if v is None else round(v, 4)
-            for k, v in source_figures(
-                probs[src == s], y_va[src == s], CLASSES.index("mel"), MALIGNANT
-            ).items()
-        }
-        for s in sorted(set(src))
+        s: {k: None if v is None else round(v, 4) for k, v in figures.items()}
+        for s, figures in by_source.items()
     }
     return {
         "backbone": backbone,

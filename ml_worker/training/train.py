@@ -24,7 +24,12 @@ import tensorflow as tf
 
 from ml_worker.inference.labels import CLASSES, MALIGNANT
 from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH, Framing, Preprocessing
-from ml_worker.metrics import balanced_accuracy, multi_source_score, softmax_rows, source_figures
+from ml_worker.metrics import (
+    balanced_accuracy,
+    figures_by_source,
+    multi_source_score,
+    softmax_rows,
+)
 from ml_worker.training.augment import augment, augment_strongly, cutmix, robust_augment
 from ml_worker.training.data import (
     DERMOSCOPY_SOURCES,
@@ -280,10 +285,7 @@ def val_figures(logits: npt.NDArray[Any], d: _Data) -> dict[str, Any]:
     pred = logits.argmax(1)
     probs = softmax_rows(logits)
     mel, malignant = CLASSES.index("mel"), [CLASSES.index(c) for c in MALIGNANT]
-    by_source = {
-        str(s): source_figures(probs[d.source_val == s], d.y_val[d.source_val == s], mel, malignant)
-        for s in np.unique(d.source_val)
-    }
+    by_source = figures_by_source(probs, d.y_val, d.source_val, mel, malignant)
     return {
         "val_balanced_accuracy": balanced_accuracy(d.y_val, pred, len(CLASSES)),
         "val_accuracy": float(np.mean(pred == d.y_val)),
