@@ -34,7 +34,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-REFITS = ("thresholds", "unknown", "skin")  # stages that revise the shipped model
+REFITS = ("thresholds", "unknown", "skin", "quality")  # stages that revise the shipped model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,14 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("artifacts/train"))
     p.add_argument(
         "--stage",
-        choices=["all", "train", "export", "card", "thresholds", "unknown", "skin"],
+        choices=["all", "train", "export", "card", *REFITS],
         default="all",
         help="thresholds: decide the shipped model's unknown threshold again on val; unknown: "
         "also choose and fit its unknown detector again; skin: decide its skin rule again on "
-        "val (these three need --version)",
+        "val; quality: decide its quality thresholds again on every source's val (these four need "
+        "--version)",
     )
     p.add_argument(
-        "--version", help="the version --stage thresholds/unknown/skin writes into the card"
+        "--version", help="the version --stage thresholds/unknown/skin/quality writes into the card"
     )
     p.add_argument("--finetune-epochs", type=int, default=14)
     p.add_argument(
@@ -176,10 +177,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     if args.stage in REFITS:
-        from ml_worker.training.export import refit_skin, refit_unknown
+        from ml_worker.training.export import refit_quality, refit_skin, refit_unknown
 
         if args.stage == "skin":
             refit_skin(args.version, limit=args.limit)
+        elif args.stage == "quality":
+            refit_quality(args.version, limit=args.limit)
         else:
             refit_unknown(args.version, limit=args.limit, detector=args.stage == "unknown")
         return 0

@@ -32,6 +32,7 @@ from ml_worker.inference.model import (
     load_model,
 )
 from ml_worker.inference.preprocess import Preprocessing
+from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, calibrated_probabilities
 from ml_worker.inference.skin import FeatureLogistic
 from ml_worker.metrics import (
@@ -241,7 +242,7 @@ def export_all(
     triage_val = ft.triage_rates(p_mal_va >= point.malignant_min, y_va, src_va)
     log.info("operating point %s: val %s", point, triage_val)
 
-    quality = fh.fit_quality(fh.quality_measures(x_va))
+    quality = fh.fit_quality(fh.quality_measures(x_va), sources=src_va)
     log.info("quality thresholds %s", quality)
 
     # Write the artefacts.
@@ -461,6 +462,29 @@ def refit_skin(
         f"{before['non_skin_rejected_by_skin_check']:.4f} -> "
         f"{after['non_skin_rejected_by_skin_check']:.4f}, val skin photos rejected "
         f"{before['skin_false_reject_val']:.4f} -> {after['skin_false_reject_val']:.4f}"
+    )
+    return _write_revision(card, version, what, model_dir)
+
+
+def refit_quality(
+    version: str, model_dir: Path = DEFAULT_MODEL_DIR, limit: int | None = None
+) -> dict[str, Any]:
+    """Decide a shipped model's quality thresholds again, on every source's val alike
+    (`fit_heads.fit_quality` with sources); the card records each source's val flag rate
+    before and after. Nothing else changes. Run `--stage card` after it for test."""
+    model = load_model(model_dir)
+    va = _by_source(_dermoscopy_of(model), "val", limit)
+    x = load_inputs(va, model.input_size, prep=model.preprocessing)
+    src = np.array([it.source for it in va])
+    card = model.card
+    old = QualityThresholds.from_dict(card["thresholds"]["quality"])
+    new = fh.fit_quality(fh.quality_measures(x), sources=src)
+    before, after = (fh.quality_flag_rates(x, src, t) for t in (old, new))
+    card["thresholds"]["quality"] = new.__dict__
+    card["validation"]["quality_flag_rate_by_source"] = after
+    what = (
+        f"quality thresholds refitted on every source's val alike: {old.__dict__} -> "
+        f"{new.__dict__}; val photos flagged by source {before} -> {after}"
     )
     return _write_revision(card, version, what, model_dir)
 

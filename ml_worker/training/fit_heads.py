@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.preprocess import model_input
-from ml_worker.inference.quality import QualityThresholds, measure
+from ml_worker.inference.quality import QualityThresholds, assess, measure
 from ml_worker.inference.scoring import (
     MahalanobisDetector,
     NearestNeighbourDetector,
@@ -290,9 +290,26 @@ def quality_measures(images: U8) -> npt.NDArray[np.float64]:
 
 
 def fit_quality(
-    val_measures: npt.NDArray[np.float64], flag_rate: float = 0.005
+    val_measures: npt.NDArray[np.float64],
+    flag_rate: float = 0.005,
+    sources: npt.NDArray[np.str_] | None = None,
 ) -> QualityThresholds:
-    """Thresholds that flag about `flag_rate` of good val photos per reason, at most."""
+    """Thresholds that flag about `flag_rate` of good val photos per reason, at most.
+
+    With `sources` (each row's source), of every source's: each reason's threshold is the
+    most lenient of the sources' own. Pooled, ham10000's 1,505 soft, dim thumbnails set the
+    thresholds alone, and 2.0.0 told 3 % of derm7pt's val photos (bright, from another
+    clinic's dermatoscope) that they were washed out.
+    """
+    if sources is not None:
+        each = [fit_quality(val_measures[sources == s], flag_rate) for s in np.unique(sources)]
+        return QualityThresholds(
+            min_short_side=each[0].min_short_side,
+            min_sharpness=min(t.min_sharpness for t in each),
+            max_dark_p90=min(t.max_dark_p90 for t in each),
+            min_bright_p10=max(t.min_bright_p10 for t in each),
+            max_clipped=max(t.max_clipped for t in each),
+        )
     q = 100 * flag_rate
     d = QualityThresholds()
     sharp, p10, p90, clipped = val_measures.T
@@ -303,6 +320,14 @@ def fit_quality(
         min_bright_p10=round(float(max(np.percentile(p10, 100 - q), d.min_bright_p10)), 1),
         max_clipped=round(float(max(np.percentile(clipped, 100 - q), d.max_clipped)), 3),
     )
+
+
+def quality_flag_rates(
+    images: U8, sources: npt.NDArray[np.str_], t: QualityThresholds
+) -> dict[str, float]:
+    """The share of each source's (good) network-sized photos the quality check flags."""
+    flagged = np.array([not assess(im, im.shape[1], im.shape[0], t).ok for im in images])
+    return {str(s): round(float(flagged[sources == s].mean()), 4) for s in np.unique(sources)}
 
 
 def as_jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -347,3 +347,32 @@ def test_evaluate_by_source_reports_each_and_draws_the_roc(tmp_path: Path, data_
     assert set(metrics["by_source"]) == {"ham10000", "derm7pt", "isic2017"}
     assert metrics["by_source"]["derm7pt"]["n"] == 2
     assert (tmp_path / "rep" / "roc.png").read_bytes().startswith(b"\x89PNG")
+
+
+def _measures(n: int, p10: np.ndarray, sharpness: float) -> np.ndarray:
+    # columns: sharpness, luma p10, luma p90, clipped fraction
+    return np.column_stack([np.full(n, sharpness), p10, np.full(n, 160.0), np.zeros(n)])
+
+
+def test_quality_thresholds_flag_no_source_more_than_the_rate_however_small_it_is() -> None:
+    from ml_worker.inference.quality import QualityThresholds
+    from ml_worker.training.fit_heads import fit_quality
+
+    rng = np.random.default_rng(0)
+    # A large source of dim, soft thumbnails and a small one whose photos are brighter.
+    large = _measures(2000, rng.uniform(100, 180, 2000), sharpness=8.0)
+    small = _measures(100, np.r_[np.full(95, 150.0), np.full(5, 220.0)], sharpness=60.0)
+    measures = np.vstack([large, small])
+    sources = np.array(["large"] * 2000 + ["small"] * 100)
+
+    def too_bright(t: QualityThresholds, rows: np.ndarray) -> float:
+        return float(np.mean(rows[:, 1] > t.min_bright_p10))
+
+    pooled = fit_quality(measures)
+    each = fit_quality(measures, sources=sources)
+    # Pooled, the large source outvotes the small one: 5 % of its good photos are flagged.
+    assert too_bright(pooled, small) == 0.05
+    assert too_bright(each, small) <= 0.01
+    assert too_bright(each, large) <= 0.005
+    # Sharpness: the softer source sets the (lower) threshold.
+    assert each.min_sharpness <= 8.0
