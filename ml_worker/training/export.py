@@ -222,8 +222,7 @@ def export_all(
         np.concatenate([skin.prob(f_va), skin.prob(f_oth_va)]),
         fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
     )
-    skin_groups = np.concatenate([src_va, np.full(len(x_oth_va), "skin_other")])
-    skin_rule = fh.fit_skin_rule(*skin_va, groups=skin_groups)
+    skin_rule = fh.fit_skin_rule(*skin_va)
     skin_rates = fh.skin_rates(skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
     ev_rejected = ~skin_rule.is_skin(skin.prob(f_ev_va), fh.colour_ratios(x_ev_va))
     skin_rates["everyday_full_size_rejected_val"] = (
@@ -442,15 +441,17 @@ def refit_skin(
         x = load_inputs(items, model.input_size, prep=model.preprocessing)
         return h.skin_model.prob(_served_features(model, x)), fh.colour_ratios(x)
 
-    derm_va = _by_source(_dermoscopy_of(model), "val", limit)
-    oth = _subset(other_items(), "val", limit)
     ham_va, oth_va, ns_va = (
-        scored(items) for items in (derm_va, oth, _subset(non_skin_items(), "val", limit))
+        scored(items)
+        for items in (
+            _by_source(_dermoscopy_of(model), "val", limit),
+            _subset(other_items(), "val", limit),
+            _subset(non_skin_items(), "val", limit),
+        )
     )
     skin_va = (np.concatenate([ham_va[0], oth_va[0]]), np.concatenate([ham_va[1], oth_va[1]]))
-    groups = np.array([it.source for it in derm_va] + ["skin_other"] * len(oth))
     card = model.card
-    old, rule = h.skin_rule, fh.fit_skin_rule(*skin_va, groups=groups)
+    old, rule = h.skin_rule, fh.fit_skin_rule(*skin_va)
     before, after = fh.skin_rates(old, skin_va, ns_va), fh.skin_rates(rule, skin_va, ns_va)
     card["thresholds"]["skin"] = asdict(rule)
     card["validation"].update(after)

@@ -270,26 +270,11 @@ def skin_rates(
 
 
 def fit_skin_rule(
-    score: npt.NDArray[np.float64],
-    colour_ratio: npt.NDArray[np.float64],
-    groups: npt.NDArray[np.str_] | None = None,
+    score: npt.NDArray[np.float64], colour_ratio: npt.NDArray[np.float64]
 ) -> SkinRule:
-    """Thresholds from val skin photos (the dermoscopy sources + skin_other): the network's at
-    the score that rejects 0.5 % of them (at most 0.5), the colour model's at the ratio that
-    rejects 0.25 %.
-
-    With `groups` (each photo's source), of every group's alike: each threshold is the lowest
-    of the groups' own, as for the quality check (pooled, ham10000 set them and 1 % of
-    derm7pt's val dermoscopy was told it showed no skin).
-    """
-    if groups is not None:
-        each = [fit_skin_rule(score[groups == g], colour_ratio[groups == g])
-                for g in np.unique(groups)]
-        return SkinRule(
-            learned_min=min(r.learned_min for r in each),
-            colour_ratio_min=min(r.colour_ratio_min for r in each),
-            colour_veto_below=COLOUR_VETO_BELOW,
-        )
+    """Thresholds from val skin photos (ham10000 + skin_other): the network's at the score
+    that rejects 0.5 % of them (at most 0.5), the colour model's at the ratio that rejects
+    0.25 %."""
     return SkinRule(
         learned_min=float(min(0.5, np.percentile(score, 0.5))),
         colour_ratio_min=float(np.percentile(colour_ratio, 0.25)),

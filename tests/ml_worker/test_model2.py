@@ -376,20 +376,3 @@ def test_quality_thresholds_flag_no_source_more_than_the_rate_however_small_it_i
     assert too_bright(each, large) <= 0.005
     # Sharpness: the softer source sets the (lower) threshold.
     assert each.min_sharpness <= 8.0
-
-
-def test_the_skin_rule_rejects_no_group_more_than_its_share_however_small_it_is() -> None:
-    from ml_worker.training.fit_heads import fit_skin_rule
-
-    # A large group the network is sure of and a small one it doubts more often.
-    score = np.r_[np.full(2000, 0.95), np.full(95, 0.9), np.full(5, 0.4)]
-    colour = np.full(len(score), 0.2)
-    groups = np.array(["large"] * 2000 + ["small"] * 100)
-    small = groups == "small"
-
-    pooled = fit_skin_rule(score, colour)
-    each = fit_skin_rule(score, colour, groups=groups)
-    # Pooled, the 5 doubted photos are 0.24 % of all: under the 0.5 % cut, so all rejected.
-    assert float(np.mean(~pooled.is_skin(score[small], colour[small]))) == 0.05
-    assert float(np.mean(~each.is_skin(score[small], colour[small]))) <= 0.01
-    assert each.learned_min <= 0.4
