@@ -208,3 +208,30 @@ class ReviewFactory(factory.django.DjangoModelFactory[Review]):
     model_version = "test-1"
     agrees_with_model = True
     signed_off_at = factory.LazyFunction(timezone.now)
+
+
+def aged(analysis: Analysis, *, hours: float) -> Analysis:
+    """Pretend the analysis was created `hours` ago."""
+    created = timezone.now() - dt.timedelta(hours=hours)
+    Analysis.objects.filter(pk=analysis.pk).update(created_at=created)
+    analysis.created_at = created
+    return analysis
+
+
+def claim_and_sign_off(analysis: Analysis, dermatologist: User) -> Review:
+    """The dermatologist claims the analysis and signs it off: benign keratosis, corrected,
+    see a doctor within 28 days."""
+    from review import services
+    from review.conclusion import Conclusion
+
+    services.review_claim(analysis=analysis, user=dermatologist)
+    return services.review_sign_off(
+        analysis=analysis,
+        reviewer=dermatologist,
+        conclusion=Conclusion(
+            verdict=Verdict.CORRECT,
+            diagnosis=Disease.objects.get(code="bkl"),
+            recommendation=Recommendation.SEE_DOCTOR,
+            follow_up_days=28,
+        ),
+    )

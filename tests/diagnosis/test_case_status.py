@@ -20,12 +20,17 @@ from diagnosis import services
 from diagnosis.models import AnalysisStatus, BodySite, Case, CaseStatus, Duration
 from diagnosis.patient_status import patient_status, with_patient_status
 from diagnosis.patient_texts import CaseStatusText
-from knowledge.models import Disease, Urgency
+from knowledge.models import Urgency
 from patients.models import User
 from review import services as review_services
-from review.models import Recommendation, Review, Verdict
-from review.services import Conclusion
-from tests.factories import AnalysisFactory, CaseFactory, FlaggedAnalysisFactory, LesionImageFactory
+from review.models import Review
+from tests.factories import (
+    AnalysisFactory,
+    CaseFactory,
+    FlaggedAnalysisFactory,
+    LesionImageFactory,
+    claim_and_sign_off,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,17 +51,7 @@ def finished(case: Case, status: str, **fields: Any) -> None:
 
 def signed_off(case: Case, dana: User) -> Review:
     analysis = FlaggedAnalysisFactory.create(image=LesionImageFactory.create(case=case))
-    review_services.review_claim(analysis=analysis, user=dana)
-    return review_services.review_sign_off(
-        analysis=analysis,
-        reviewer=dana,
-        conclusion=Conclusion(
-            verdict=Verdict.CORRECT,
-            diagnosis=Disease.objects.get(code="bkl"),
-            recommendation=Recommendation.SEE_DOCTOR,
-            follow_up_days=28,
-        ),
-    )
+    return claim_and_sign_off(analysis, dana)
 
 
 def long_day(moment: Any) -> str:

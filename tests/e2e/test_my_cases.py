@@ -9,14 +9,15 @@ from django.utils import timezone
 from PIL import Image
 
 from diagnosis.models import Case, LesionImage
-from knowledge.models import Disease
 from patients.models import User
-from review import services as review_services
-from review.models import Recommendation, Verdict
-from review.services import Conclusion
 from tests.diagnosis.conftest import jpeg, store_photo
 from tests.e2e.conftest import Browser
-from tests.factories import CaseFactory, FlaggedAnalysisFactory, LesionImageFactory
+from tests.factories import (
+    CaseFactory,
+    FlaggedAnalysisFactory,
+    LesionImageFactory,
+    claim_and_sign_off,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,17 +37,7 @@ def test_alice_reads_where_each_case_stands_and_the_new_badge_goes_once_opened(
 ) -> None:
     reviewed = CaseFactory.create(patient=alice, title="Mole on my back")
     analysis = FlaggedAnalysisFactory.create(image=photo_of(reviewed))
-    review_services.review_claim(analysis=analysis, user=dana)
-    review = review_services.review_sign_off(
-        analysis=analysis,
-        reviewer=dana,
-        conclusion=Conclusion(
-            verdict=Verdict.CORRECT,
-            diagnosis=Disease.objects.get(code="bkl"),
-            recommendation=Recommendation.SEE_DOCTOR,
-            follow_up_days=28,
-        ),
-    )
+    review = claim_and_sign_off(analysis, dana)
     waiting = CaseFactory.create(patient=alice, title="Spot on my shin")
     FlaggedAnalysisFactory.create(image=photo_of(waiting))
     CaseFactory.create(patient=alice, title="Freckle on my nose")  # no photo yet

@@ -9,22 +9,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from diagnosis.models import Analysis, Flag
+from diagnosis.models import Flag
 from knowledge.models import Urgency
 from patients.models import User
 from review import services
 from review.models import Review
 from review.queue import home_for_dermatologist
-from tests.factories import FlaggedAnalysisFactory, ReviewFactory
+from tests.factories import FlaggedAnalysisFactory, ReviewFactory, aged
 
 pytestmark = pytest.mark.django_db
-
-
-def aged(analysis: Analysis, *, hours: float) -> Analysis:
-    created = timezone.now() - dt.timedelta(hours=hours)
-    Analysis.objects.filter(pk=analysis.pk).update(created_at=created)
-    analysis.created_at = created
-    return analysis
 
 
 def signed_off(reviewer: User, at: dt.datetime | None = None) -> Review:

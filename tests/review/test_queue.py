@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from diagnosis.models import Analysis, AnalysisStatus, BodySite, FlagKind
+from diagnosis.models import AnalysisStatus, BodySite, FlagKind
 from knowledge.models import Urgency
 from patients.models import User
 from review import services
@@ -21,17 +21,10 @@ from tests.factories import (
     FlagFactory,
     FlaggedAnalysisFactory,
     LesionImageFactory,
+    aged,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def aged(analysis: Analysis, *, hours: float) -> Analysis:
-    """Pretend the analysis was created `hours` ago."""
-    created = timezone.now() - dt.timedelta(hours=hours)
-    Analysis.objects.filter(pk=analysis.pk).update(created_at=created)
-    analysis.created_at = created
-    return analysis
 
 
 def ids(filters: QueueFilters | None = None, **kwargs: Any) -> list[int]:
