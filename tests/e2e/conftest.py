@@ -23,7 +23,12 @@ from typing import Any
 import pytest
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -143,10 +148,20 @@ class Browser:
 
     def wait_for_text(self, css: str, text: str, timeout: float = WAIT_S) -> WebElement:
         """The element matching `css`, once its visible text contains `text`."""
+        def present(driver: webdriver.Chrome) -> bool:
+            try:
+                return text in driver.find_element(By.CSS_SELECTOR, css).text
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+            except WebDriverException as exc:
+                # ChromeDriver's own word for a stale element, when the page it was read from
+                # is replaced mid-read (a form posted, a redirect): look again.
+                if "does not belong to the document" in str(exc):
+                    return False
+                raise
+
         try:
-            self.wait(timeout).until(
-                ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
-            )
+            self.wait(timeout).until(present)
         except TimeoutException:
             shown = [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)]
             raise AssertionError(
