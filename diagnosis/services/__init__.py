@@ -1,0 +1,29 @@
+"""Writes for the diagnosis workflow, by entity: cases (cases.py), uploads and stored files
+(uploads.py), and an analysis' life in the worker (analyses.py). Callers import from here.
+"""
+
+from diagnosis.services.analyses import (
+    ANALYZE_IMAGE_TASK,
+    analysis_enqueue,
+    analysis_record_error,
+    analysis_record_result,
+    analysis_retry_delay,
+    analysis_sweep_stuck,
+    analysis_take_for_run,
+)
+from diagnosis.services.cases import case_create, case_reopen_for_new_photo, case_review_seen
+from diagnosis.services.uploads import (
+    MB,
+    UPLOAD_MESSAGES,
+    UploadOutcome,
+    lesion_image_read,
+    lesion_image_upload,
+    stored_files_delete,
+)
+
+__all__ = [
+    "ANALYZE_IMAGE_TASK", "MB", "UPLOAD_MESSAGES", "UploadOutcome", "analysis_enqueue",
+    "analysis_record_error", "analysis_record_result", "analysis_retry_delay",
+    "analysis_sweep_stuck", "analysis_take_for_run", "case_create", "case_reopen_for_new_photo",
+    "case_review_seen", "lesion_image_read", "lesion_image_upload", "stored_files_delete",
+]
