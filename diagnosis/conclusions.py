@@ -123,7 +123,7 @@ def conclusion_covers(conclusion: ReviewRead | None, analysis: Analysis | None) 
     """Whether the conclusion supersedes this analysis's automated result and its guidance.
 
     A sign-off covers the analysis reviewed and the case's earlier ones, as it resolves their
-    flags (review.services._resolve_flags): the reviewer saw those photos side by side. A
+    flags (review.services.decisions._resolve_flags): the reviewer saw those photos side by side. A
     photo sent afterwards is new evidence nobody has reviewed yet, so its result stands.
     """
     if conclusion is None or analysis is None:

@@ -265,7 +265,7 @@ FLAG_MALIGNANT_CLASS_MIN = env.probability("FLAG_MALIGNANT_CLASS_MIN")
 FLAG_MALIGNANT_GROUP_MIN = env.probability("FLAG_MALIGNANT_GROUP_MIN")
 FLAG_LOW_CONFIDENCE_BELOW = env.float("FLAG_LOW_CONFIDENCE_BELOW", default=0.50)
 FLAG_POOR_QUALITY_REPEATS = env.int("FLAG_POOR_QUALITY_REPEATS", default=3)
-# Dermatologists' review (review/services.py). A claim not renewed by activity for
+# Dermatologists' review (review/services/claims.py). A claim not renewed by activity for
 # this long is free for anyone to take.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 # How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
