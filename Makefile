@@ -77,10 +77,12 @@ evaluate: dev-venv
 	$(PY) -m ml_worker.evaluate reports/manifests/everyday.csv --report reports/evaluate/everyday
 
 # The inference pipeline alone, then end to end through Redis, one worker and PostgreSQL
-# (BENCH_DATABASE_URL and BENCH_BROKER_URL; see diagnosis/bench_e2e.py for the defaults).
+# (BENCH_DATABASE_URL and BENCH_BROKER_URL; see diagnosis/bench_e2e.py for the defaults), then
+# the review queue at 1,000 and 100,000 analyses (BENCH_SCALE_DATABASE_URL; review/bench_scale.py).
 bench: dev-venv
 	$(PY) -m ml_worker.bench
 	$(PY) -m diagnosis.bench_e2e
+	$(PY) -m review.bench_scale
 
 clean:
 	rm -rf var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ from diagnosis.models import (
     FlagKind,
     LesionImage,
 )
-from diagnosis.services import stored_files_delete
+from diagnosis.services import analyses_review_rank_refresh, stored_files_delete
 from patients.models import User
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def image_remove(*, image: LesionImage, by: User) -> LesionImage:
         closed = Flag.objects.filter(analysis__image=locked, resolved_at__isnull=True).update(
             resolved_at=now
         )
+        analyses_review_rank_refresh(analyses=Analysis.objects.filter(image=locked))
         _case_status_after_removal(locked, retake=retake)
         record_event(
             locked.case,

@@ -206,6 +206,16 @@ FINISHED_STATUSES = (AnalysisStatus.DONE, AnalysisStatus.REJECTED, AnalysisStatu
 
 # Most urgent first; used to sort the review queue and to pick an analysis' overall priority.
 PRIORITY_RANK = {Urgency.URGENT: 3, Urgency.SOON: 2, Urgency.ROUTINE: 1}
+REVIEW_ORDER = ("-review_rank", "created_at", "id")
+
+
+def priority_rank() -> models.Case:
+    """PRIORITY_RANK of the row's priority, in SQL (0 for none)."""
+    return models.Case(
+        *(models.When(priority=p, then=models.Value(r)) for p, r in PRIORITY_RANK.items()),
+        default=models.Value(0),
+        output_field=models.PositiveSmallIntegerField(),
+    )
 
 
 def unclaimed(now: dt.datetime) -> Q:
@@ -223,7 +233,16 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
         return self.filter(status__in=PENDING_STATUSES)
 
     def awaiting_review(self) -> AnalysisQuerySet:
-        """Finished analyses with at least one flag nobody has resolved yet."""
+        """The review queue: rows with a review rank (in_queue_by_flags, kept by the services).
+
+        One partial index answers membership and order, so the queue costs the same whatever
+        the number of analyses ever made (review.bench_scale).
+        """
+        return self.filter(review_rank__isnull=False)
+
+    def in_queue_by_flags(self) -> AnalysisQuerySet:
+        """Finished analyses with at least one flag nobody has resolved yet: the definition
+        the review rank follows (services.analyses_review_rank_refresh)."""
         open_flags = Flag.objects.filter(analysis=OuterRef("pk"), resolved_at__isnull=True)
         # A retake flag is raised at upload, before the photo is analysed: wait for the result.
         # A photo the patient removed is out, even if a flag was left open.
@@ -240,13 +259,10 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
         return self.filter(claimed_by=user, claim_expires_at__gt=now)
 
     def in_review_order(self) -> AnalysisQuerySet:
-        """Urgent first, then soon, then routine; oldest first within a priority."""
-        rank = models.Case(
-            *(models.When(priority=p, then=models.Value(r)) for p, r in PRIORITY_RANK.items()),
-            default=models.Value(0),
-            output_field=models.IntegerField(),
-        )
-        return self.alias(priority_rank=rank).order_by("-priority_rank", "created_at", "id")
+        """Urgent first, then soon, then routine; oldest first within a priority.
+
+        The order of the queue's partial index (Meta.indexes, analysis_review_queue)."""
+        return self.order_by(*REVIEW_ORDER)
 
     def stuck(self, *, queued_before: dt.datetime, running_before: dt.datetime) -> AnalysisQuerySet:
         """Queued too long (its message was lost) or running too long (its worker died)."""
@@ -254,6 +270,13 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
             Q(status=AnalysisStatus.QUEUED, queued_at__lt=queued_before)
             | Q(status=AnalysisStatus.RUNNING, started_at__lt=running_before)
         )
+
+
+# Read by the queue's filters and header, carried in its index (PostgreSQL INCLUDE).
+QUEUE_COLUMNS = (
+    "priority", "predicted_code", "is_unknown", "confidence", "body_site", "case_opened_at",
+    "claimed_by", "claim_expires_at",
+)
 
 
 class Analysis(models.Model):
@@ -291,6 +314,14 @@ class Analysis(models.Model):
     priority = models.CharField(
         max_length=8, choices=Urgency.choices, blank=True, help_text="Of its most urgent flag."
     )
+    # While the analysis awaits review (in_queue_by_flags): PRIORITY_RANK of its priority;
+    # NULL otherwise. Kept by services.analyses_review_rank_refresh on every path that opens
+    # or resolves a flag, finishes a row or removes its photo, so the queue is an index scan.
+    review_rank = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # Copied from the case at upload (a case's site and opening date never change), so the
+    # queue's filters are answered from the analysis' own index, not by joining every image.
+    body_site = models.CharField(max_length=24, choices=BodySite.choices, editable=False)
+    case_opened_at = models.DateTimeField(editable=False)
 
     # The dermatologist reviewing it. Taken with a conditional UPDATE (review_services), so
     # two people never review one analysis; a claim left alone runs out at claim_expires_at.
@@ -309,7 +340,14 @@ class Analysis(models.Model):
         indexes = [
             models.Index(fields=["status", "queued_at"]),
             models.Index(fields=["status", "started_at"]),
-            models.Index(fields=["priority", "created_at"]),
+            # The review queue: only the rows awaiting review, in review order, with what its
+            # filters and header read (PostgreSQL serves those from the index alone).
+            models.Index(
+                fields=["-review_rank", "created_at", "id"],
+                condition=Q(review_rank__isnull=False),
+                include=QUEUE_COLUMNS,
+                name="analysis_review_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -400,6 +438,13 @@ class Flag(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["analysis", "kind"], name="diagnosis_flag_once"),
+        ]
+        indexes = [
+            # The queue's flag filter and a review's flags: open flags only.
+            models.Index(
+                fields=["kind", "analysis"], condition=Q(resolved_at__isnull=True),
+                name="flag_open_by_kind",
+            ),
         ]
 
     def __str__(self) -> str:

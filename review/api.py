@@ -21,6 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +34,7 @@ from patients.permissions import IsAdminRole, IsClinician, IsDermatologist
 from review import services
 from review.export import export_zip_file
 from review.models import Annotation, Review
-from review.queue import queue_queryset, queue_summary
+from review.queue import QueuePaginator, queue_queryset, queue_summary
 from review.reads import analysis_for_review, review_screen
 from review.serializers import (
     AnnotationInputSerializer,
@@ -78,10 +79,15 @@ def _service_errors() -> Iterator[None]:
         raise Conflict(str(exc)) from exc
 
 
+class QueuePagination(PageNumberPagination):
+    django_paginator_class = QueuePaginator
+
+
 class QueueApi(_ReviewApi):
     """Flagged analyses awaiting review: urgent first, then oldest."""
 
     audit_actions = {"GET": "list"}
+    pagination_class = QueuePagination
 
     @extend_schema(parameters=[QueueFilterSerializer],
                    responses={200: QueueItemSerializer(many=True)})

@@ -80,10 +80,21 @@ class Review(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     signed_off_at = models.DateTimeField()
+    # When the analysis entered the queue (its first flag), copied at the decision so the
+    # dashboard's turnaround reads reviews alone.
+    flagged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["signed_off_at", "id"]
-        indexes = [models.Index(fields=["case", "signed_off_at"])]
+        indexes = [
+            models.Index(fields=["case", "signed_off_at"]),
+            # The dashboard: sign-offs in a window, with what turnaround and agreement read.
+            models.Index(
+                fields=["outcome", "signed_off_at"],
+                include=("flagged_at", "model_code", "agrees_with_model"),
+                name="review_by_outcome_time",
+            ),
+        ]
         constraints = [
             # A conclusion needs a verdict, a diagnosis and a recommendation.
             models.CheckConstraint(

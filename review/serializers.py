@@ -77,8 +77,8 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 class QueueItemSerializer(ClaimSerializer):
     case = serializers.IntegerField(source="image.case_id")
-    body_site = serializers.CharField(source="image.case.body_site")
-    case_created_at = serializers.DateTimeField(source="image.case.created_at")
+    body_site = serializers.CharField()
+    case_created_at = serializers.DateTimeField(source="case_opened_at")
     thumbnail_url = serializers.SerializerMethodField()
     top3 = PredictionSerializer(many=True, read_only=True)
     flags = FlagOutputSerializer(many=True, source="open_flags")

@@ -46,7 +46,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -59,7 +58,12 @@ from patients.permissions import CLINICIANS, audited_view
 from review import services
 from review.export import export_zip_file
 from review.forms import EscalateForm, QueueFilterForm, RetakeForm, ReviewForm
-from review.queue import home_for_dermatologist, queue_queryset, queue_summary
+from review.queue import (
+    QueuePaginator,
+    home_for_dermatologist,
+    queue_queryset,
+    queue_summary,
+)
 from review.reads import analysis_for_review, review_screen
 from review.serializers import AnnotationOutputSerializer
 
@@ -72,13 +76,17 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     valid = form.is_valid() if request.GET else True
     now = timezone.now()
-    rows = queue_queryset(form.filters() if valid else QueueFilterForm().filters(),
-                          user=request.user, now=now)
-    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = form.filters() if valid else QueueFilterForm().filters()
+    rows = queue_queryset(filters, user=request.user, now=now)
+    summary = queue_summary(now=now)
+    paginator = QueuePaginator(
+        rows, QUEUE_PAGE_SIZE, count=None if filters.narrow else summary.total
+    )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "form": form, "page": page, "summary": queue_summary(now=now), "now": now,
+        "form": form, "page": page, "summary": summary, "now": now,
         "query": query.urlencode(),
     }
     return render(request, "review/queue.html", context)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,27 @@ def admin(db: None) -> User:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _review_rank_follows_flags(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the database: the queue's rank (kept by the services) says
+    exactly what the flags say, so a path that opens or resolves a flag without the rank
+    fails the test that took it."""
+    yield
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    from django.db import connection
+
+    from diagnosis.models import Analysis
+
+    if connection.needs_rollback:  # the test ended on a database error it expected
+        return
+    ranked = set(Analysis.objects.awaiting_review().values_list("pk", flat=True))
+    by_flags = set(Analysis.objects.in_queue_by_flags().values_list("pk", flat=True))
+    assert ranked == by_flags, (
+        f"review_rank out of step with the flags: ranked only {sorted(ranked - by_flags)}, "
+        f"flagged only {sorted(by_flags - ranked)} (services.analyses_review_rank_refresh)"
+    )

@@ -125,6 +125,9 @@ class AnalysisFactory(factory.django.DjangoModelFactory[Analysis]):
     image = factory.SubFactory(LesionImageFactory)
     status = AnalysisStatus.QUEUED
     queued_at = factory.LazyFunction(timezone.now)
+    # Copied from the case, as lesion_image_upload does.
+    body_site = factory.LazyAttribute(lambda o: o.image.case.body_site)
+    case_opened_at = factory.LazyAttribute(lambda o: o.image.case.created_at)
 
 
 # --- Dermatologists' review -----------------------------------------------------------------
@@ -138,6 +141,22 @@ class FlagFactory(factory.django.DjangoModelFactory[Flag]):
     kind = FlagKind.LOW_CONFIDENCE
     priority = Urgency.SOON
     reason = "top type 0.45 < 0.50"
+
+    @classmethod
+    def _after_postgeneration(cls, instance: Flag, create: bool, results: Any = None) -> None:
+        # The services keep the queue's rank with every flag they raise; so does the factory.
+        if create:
+            review_rank_sync(instance.analysis)
+
+
+def review_rank_sync(analysis: Analysis) -> Analysis:
+    """Set the queue's rank of a row a test changed by hand (flags, status), as the services
+    do, and return it with the new rank."""
+    from diagnosis.services import analyses_review_rank_refresh
+
+    analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=analysis.pk))
+    analysis.refresh_from_db(fields=["review_rank"])
+    return analysis
 
 
 def _top(probabilities: dict[str, float]) -> tuple[str, float]:
@@ -208,6 +227,11 @@ class ReviewFactory(factory.django.DjangoModelFactory[Review]):
     model_version = "test-1"
     agrees_with_model = True
     signed_off_at = factory.LazyFunction(timezone.now)
+    # As the services copy it: the analysis' first flag.
+    flagged_at = factory.LazyAttribute(
+        lambda o: o.analysis.flags.order_by("created_at").values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def aged(analysis: Analysis, *, hours: float) -> Analysis:

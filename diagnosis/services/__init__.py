@@ -1,5 +1,6 @@
 """Writes for the diagnosis workflow, by entity: cases (cases.py), uploads and stored files
-(uploads.py), and an analysis' life in the worker (analyses.py). Callers import from here.
+(uploads.py), an analysis' life in the worker (analyses.py) and its place in the review queue
+(review_rank.py). Callers import from here.
 """
 
 from diagnosis.services.analyses import (
@@ -12,6 +13,7 @@ from diagnosis.services.analyses import (
     analysis_take_for_run,
 )
 from diagnosis.services.cases import case_create, case_reopen_for_new_photo, case_review_seen
+from diagnosis.services.review_rank import analyses_review_rank_refresh
 from diagnosis.services.uploads import (
     MB,
     UPLOAD_MESSAGES,
@@ -22,7 +24,8 @@ from diagnosis.services.uploads import (
 )
 
 __all__ = [
-    "ANALYZE_IMAGE_TASK", "MB", "UPLOAD_MESSAGES", "UploadOutcome", "analysis_enqueue",
+    "ANALYZE_IMAGE_TASK", "MB", "UPLOAD_MESSAGES", "UploadOutcome", "analyses_review_rank_refresh",
+    "analysis_enqueue",
     "analysis_record_error", "analysis_record_result", "analysis_retry_delay",
     "analysis_sweep_stuck", "analysis_take_for_run", "case_create", "case_reopen_for_new_photo",
     "case_review_seen", "lesion_image_read", "lesion_image_upload", "stored_files_delete",

@@ -30,6 +30,7 @@ from diagnosis.models import (
     CaseStatus,
     Flag,
 )
+from diagnosis.services.review_rank import analyses_review_rank_refresh
 from knowledge.models import Disease
 from ml_worker.inference import AnalysisResult
 
@@ -84,6 +85,8 @@ def analysis_take_for_run(*, analysis_id: int) -> Analysis | None:
             last_error=f"gave up after {max_attempts} attempts",
         )
         if gave_up:
+            # A retake's row keeps the flag raised at upload: failed, it goes to review.
+            analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=analysis_id))
             case = Case.objects.filter(images__analyses=analysis_id).first()
             _timeline_gave_up(case, analysis_id)
     if gave_up:
@@ -150,6 +153,7 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
                 CaseStatus.OPEN, CaseStatus.AWAITING_REVIEW, CaseStatus.AWAITING_RETAKE,
                 CaseStatus.CLOSED,
             ))
+        analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=analysis.pk))
         _timeline_finished(analysis, status, detail, decisions)
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True
@@ -238,6 +242,7 @@ def analysis_record_error(*, analysis: Analysis, error: str) -> bool:
                 last_error=f"gave up after {analysis.attempts} attempts: {error}",
             )
             if failed:
+                analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=analysis.pk))
                 _timeline_gave_up(analysis.image.case, analysis.pk)
         return False
     released = _owned(analysis).update(
@@ -271,6 +276,7 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
                 last_error=f"gave up after {max_attempts} attempts (stopped responding)",
             )
             if failed:
+                analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=stale.pk))
                 _timeline_gave_up(stale.image.case, stale.pk)
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):

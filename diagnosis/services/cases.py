@@ -24,6 +24,7 @@ from diagnosis.models import (
     FlagKind,
 )
 from diagnosis.patient_texts import default_case_title
+from diagnosis.services.review_rank import analyses_review_rank_refresh
 from knowledge.models import Urgency
 from patients.models import User
 
@@ -102,4 +103,5 @@ def case_reopen_for_new_photo(*, case: Case, analysis: Analysis) -> bool:
         # analysis_record_result keeps this priority if the model raises no higher one.
         Analysis.objects.filter(pk=analysis.pk).update(priority=priority)
         analysis.priority = priority
+        analyses_review_rank_refresh(analyses=Analysis.objects.filter(pk=analysis.pk))
     return True

@@ -86,7 +86,11 @@ def _duplicate(case: Case, sha256: str) -> UploadOutcome | None:
 
 
 def _analysis_create(*, image: LesionImage) -> Analysis:
-    analysis = Analysis.objects.create(image=image, queued_at=timezone.now())
+    case = image.case
+    analysis = Analysis.objects.create(
+        image=image, queued_at=timezone.now(), body_site=case.body_site,
+        case_opened_at=case.created_at,
+    )
     analysis_enqueue(analysis_id=analysis.pk)
     return analysis
 

@@ -20,6 +20,7 @@ from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.case_life import case_move
 from diagnosis.models import Analysis, Case, CaseStatus, Flag
+from diagnosis.services import analyses_review_rank_refresh
 from patients.models import User
 from review.conclusion import Conclusion, check_conclusion, group_label
 from review.models import Review, ReviewOutcome
@@ -39,11 +40,16 @@ def _resolve_flags(analysis: Analysis, user: User, now: dt.datetime) -> int:
     The reviewer saw the earlier photos side by side, so they are reviewed too; photos sent
     after this one are not, and keep the case in the queue.
     """
-    return Flag.objects.filter(
+    resolved = Flag.objects.filter(
         analysis__image__case_id=analysis.image.case_id,
         analysis__created_at__lte=analysis.created_at,
         resolved_at__isnull=True,
     ).update(resolved_at=now, resolved_by=user)
+    analyses_review_rank_refresh(analyses=Analysis.objects.filter(
+        image__case_id=analysis.image.case_id, created_at__lte=analysis.created_at,
+        review_rank__isnull=False,
+    ))
+    return resolved
 
 
 def _status_after_decision(analysis: Analysis, default: CaseStatus) -> CaseStatus:
@@ -56,9 +62,10 @@ def _status_after_decision(analysis: Analysis, default: CaseStatus) -> CaseStatu
 def _review_row(
     analysis: Analysis, reviewer: User, outcome: ReviewOutcome, now: dt.datetime, **fields: Any
 ) -> Review:
+    first_flag = analysis.flags.order_by("created_at").values_list("created_at", flat=True)
     return Review.objects.create(
         analysis=analysis, case_id=analysis.image.case_id, reviewer=reviewer, outcome=outcome,
-        is_second_opinion=_is_escalated(analysis),
+        is_second_opinion=_is_escalated(analysis), flagged_at=first_flag.first(),
         model_code=analysis.guidance_code, model_confidence=analysis.confidence,
         model_version=analysis.model_version, signed_off_at=now, **fields,
     )

@@ -11,7 +11,7 @@ from diagnosis.models import Analysis, Case, FlagKind
 from knowledge.models import Disease
 from tests.diagnosis.conftest import finish
 from tests.diagnosis.results import blurry, classified, not_skin, ordinary_photo
-from tests.factories import AnalysisFactory, CaseFactory, LesionImageFactory
+from tests.factories import AnalysisFactory, CaseFactory, LesionImageFactory, review_rank_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,8 @@ def test_a_resolved_flag_leaves_the_review_queue() -> None:
 
     analysis.flags.update(resolved_at=timezone.now())
 
+    assert not Analysis.objects.in_queue_by_flags().exists()
+    review_rank_sync(analysis)  # as the review services do when they resolve flags
     assert not Analysis.objects.awaiting_review().exists()
 
 

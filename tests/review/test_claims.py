@@ -16,7 +16,7 @@ from audit.models import TimelineEvent
 from diagnosis.models import Analysis, CaseStatus
 from patients.models import User
 from review import services
-from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
+from tests.factories import FlaggedAnalysisFactory, LesionImageFactory, review_rank_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,7 @@ def test_another_photo_of_a_claimed_case_cannot_be_claimed(dana: User, erin: Use
 def test_an_analysis_without_open_flags_cannot_be_claimed(dana: User) -> None:
     analysis = FlaggedAnalysisFactory.create()
     analysis.flags.update(resolved_at=timezone.now())
+    review_rank_sync(analysis)
     with pytest.raises(ValidationError, match="not awaiting review"):
         services.review_claim(analysis=analysis, user=dana)
 

@@ -13,7 +13,7 @@ from knowledge.models import Urgency
 from patients.models import User
 from review.dashboard import dashboard, human_duration, percentile
 from review.models import Review
-from tests.factories import FlaggedAnalysisFactory, ReviewFactory
+from tests.factories import FlaggedAnalysisFactory, ReviewFactory, review_rank_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,10 @@ NOW = timezone.now()
 def _signed_off(*, hours_after_flag: float, days_ago: float = 1, **fields: object) -> Review:
     """A sign-off `hours_after_flag` after the analysis was flagged, `days_ago` days ago."""
     signed = NOW - dt.timedelta(days=days_ago)
-    review = ReviewFactory.create(signed_off_at=signed, **fields)
-    Flag.objects.filter(analysis=review.analysis).update(
-        created_at=signed - dt.timedelta(hours=hours_after_flag), resolved_at=signed
-    )
+    flagged = signed - dt.timedelta(hours=hours_after_flag)
+    review = ReviewFactory.create(signed_off_at=signed, flagged_at=flagged, **fields)
+    Flag.objects.filter(analysis=review.analysis).update(created_at=flagged, resolved_at=signed)
+    review_rank_sync(review.analysis)
     return review
 
 

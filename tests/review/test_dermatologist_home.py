@@ -15,7 +15,7 @@ from patients.models import User
 from review import services
 from review.models import Review
 from review.queue import home_for_dermatologist
-from tests.factories import FlaggedAnalysisFactory, ReviewFactory, aged
+from tests.factories import FlaggedAnalysisFactory, ReviewFactory, aged, review_rank_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ def signed_off(reviewer: User, at: dt.datetime | None = None) -> Review:
     """A sign-off whose analysis has left the queue (its flags resolved, as the service does)."""
     review = ReviewFactory.create(reviewer=reviewer, signed_off_at=at or timezone.now())
     Flag.objects.filter(analysis=review.analysis).update(resolved_at=review.signed_off_at)
+    review_rank_sync(review.analysis)
     return review
 
 

@@ -22,6 +22,7 @@ from tests.factories import (
     FlaggedAnalysisFactory,
     LesionImageFactory,
     aged,
+    review_rank_sync,
 )
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,7 @@ def test_the_queue_holds_only_finished_analyses_with_open_flags() -> None:
     flagged = FlaggedAnalysisFactory.create()
     resolved = FlaggedAnalysisFactory.create()
     resolved.flags.update(resolved_at=timezone.now())
+    review_rank_sync(resolved)
     AnalysisFactory.create()  # queued, no flags
     pending = AnalysisFactory.create(status=AnalysisStatus.QUEUED)
     FlagFactory.create(analysis=pending, kind=FlagKind.RETAKE_RECEIVED)  # waits for its result
@@ -96,6 +98,7 @@ def test_it_filters_by_the_age_of_the_case() -> None:
     type(old_case).objects.filter(pk=old_case.pk).update(
         created_at=timezone.now() - dt.timedelta(days=40)
     )
+    old_case.refresh_from_db()
     old = FlaggedAnalysisFactory.create(image=LesionImageFactory.create(case=old_case))
     new = FlaggedAnalysisFactory.create()
     assert ids(QueueFilters(case_age_min_days=30)) == [old.pk]
