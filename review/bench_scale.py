@@ -29,7 +29,8 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,12 +134,11 @@ class Seeder:
         opened_at = [now - dt.timedelta(days=rng.uniform(0, 3 * 365)) for _ in range(n_cases)]
         new_cases = [
             Case(patient_id=rng.choice(self.patients), body_site=rng.choice(sites),
-                 duration=Duration.MONTHS, title="bench")
-            for _ in range(n_cases)
+                 duration=Duration.MONTHS, title="bench", created_at=when)
+            for when in opened_at
         ]
-        Case.objects.bulk_create(new_cases, batch_size=BATCH)
-        # bulk_create stamps auto_now_add: each case gets its own opening date afterwards.
-        _set_created(Case, [(c.pk, when) for c, when in zip(new_cases, opened_at, strict=True)])
+        with _dated(Case):
+            Case.objects.bulk_create(new_cases, batch_size=BATCH)
         self.cases += [(c.pk, c.body_site, when) for c, when in zip(new_cases, opened_at,
                                                                     strict=True)]
         progress(f"{len(self.cases)} cases")
@@ -166,7 +166,7 @@ class Seeder:
                 reviewed = flagged and rng.random() < REVIEWED_OF_FLAGGED
                 priority = rng.choice(priorities) if flagged else None
                 rows.append(Analysis(
-                    image_id=image.pk, status=AnalysisStatus.DONE, attempts=1,
+                    image_id=image.pk, created_at=made, status=AnalysisStatus.DONE, attempts=1,
                     queued_at=made, started_at=made, finished_at=made, result=self.result,
                     model_version=str(self.result.get("model_version", "")), outcome="ok",
                     status_detail="ok", predicted_code=rng.choice(codes),
@@ -175,8 +175,8 @@ class Seeder:
                     review_rank=PRIORITY_RANK[priority] if priority and not reviewed else None,
                 ))
                 plans.append((flagged, reviewed, priority, made, image.case_id))
-            Analysis.objects.bulk_create(rows)
-            _set_created(Analysis, [(a.pk, p[3]) for a, p in zip(rows, plans, strict=True)])
+            with _dated(Analysis):
+                Analysis.objects.bulk_create(rows)
             flags, reviews, events = [], [], []
             for analysis, (flagged, reviewed, priority, made, case_id) in zip(
                 rows, plans, strict=True
@@ -218,20 +218,17 @@ def _timeline_count(rng: random.Random) -> int:
     return whole + (1 if rng.random() < TIMELINE_PER_ANALYSIS - whole else 0)
 
 
-def _set_created(model: Any, rows: list[tuple[int, dt.datetime]]) -> None:
-    """Backdate created_at (auto_now_add) in one UPDATE per batch."""
-    from django.db import connection
-
-    table = model._meta.db_table
-    with connection.cursor() as cur:
-        for first in range(0, len(rows), BATCH):
-            chunk = rows[first:first + BATCH]
-            cur.execute(
-                f"UPDATE {table} AS t SET created_at = v.created_at "  # noqa: S608 (our table)
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, created_at) "
-                "WHERE t.id = v.id",
-                [[pk for pk, _ in chunk], [when for _, when in chunk]],
-            )
+@contextmanager
+def _dated(model: Any) -> Iterator[None]:
+    """Let bulk_create keep the created_at it is given (auto_now_add would stamp now), so a
+    seeded history is written once, as a clinic's would have been, not rewritten (and its
+    indexes bloated) by a second UPDATE."""
+    field = model._meta.get_field("created_at")
+    field.auto_now_add = False
+    try:
+        yield
+    finally:
+        field.auto_now_add = True
 
 
 def _vacuum() -> None:

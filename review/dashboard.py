@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -65,11 +68,21 @@ class ClassAgreement:
 
 
 @dataclass(frozen=True)
+class ReviewFigures:
+    """Turnaround and agreement over a window of sign-offs, as computed at `as_of`."""
+
+    turnaround: Turnaround
+    agreement: list[ClassAgreement]
+    as_of: dt.datetime
+
+
+@dataclass(frozen=True)
 class Dashboard:
     since: dt.datetime | None
     queue: QueueSummary
     turnaround: Turnaround
     agreement: list[ClassAgreement]
+    figures_as_of: dt.datetime
 
     @property
     def reviewed(self) -> int:
@@ -90,13 +103,17 @@ def _sign_offs(since: dt.datetime | None) -> Q:
 
 
 class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont: the same interpolation as `percentile`, in the database."""
+    """PostgreSQL's percentile_cont at several fractions with one sort: the same
+    interpolation as `percentile`, in the database."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression: Any, *, fractions: Sequence[float], **extra: Any) -> None:
+        super().__init__(
+            expression, fractions=", ".join(repr(float(f)) for f in fractions),
+            output_field=ArrayField(DurationField()), **extra,
+        )
 
 
 def review_turnaround(*, since: dt.datetime | None) -> Turnaround:
@@ -110,12 +127,9 @@ def review_turnaround(*, since: dt.datetime | None) -> Turnaround:
         Value(dt.timedelta(0)),
     )
     if connection.vendor == "postgresql":
-        row = rows.aggregate(
-            reviews=Count("id"),
-            median=PercentileCont(wait, fraction=0.5, output_field=DurationField()),
-            p90=PercentileCont(wait, fraction=0.9, output_field=DurationField()),
-        )
-        return Turnaround(reviews=row["reviews"], median=row["median"], p90=row["p90"])
+        row = rows.aggregate(reviews=Count("id"), waits=PercentileCont(wait, fractions=(0.5, 0.9)))
+        median, p90 = row["waits"] or (None, None)
+        return Turnaround(reviews=row["reviews"], median=median, p90=p90)
     seconds = [
         max((signed - flagged).total_seconds(), 0.0)
         for flagged, signed in rows.values_list("flagged_at", "signed_off_at")
@@ -147,15 +161,40 @@ def agreement_by_class(*, since: dt.datetime | None) -> list[ClassAgreement]:
     return sorted(result, key=lambda r: (-r.reviewed, r.code))
 
 
+def review_figures(*, days: int | None, now: dt.datetime) -> ReviewFigures:
+    """Turnaround and agreement over the window, computed at most every
+    DASHBOARD_FIGURES_MAX_AGE_SECONDS per window and kept in the shared cache.
+
+    They read every sign-off of the window, so their cost grows with the clinic's history
+    (all time) or its throughput; kept, the page costs the same at any size and says how old
+    its figures are. The queue's own figures are always live (queue_summary is an index scan).
+    """
+    max_age = settings.DASHBOARD_FIGURES_MAX_AGE_SECONDS
+    key = f"review:dashboard-figures:{days or 'all'}"
+    if max_age > 0:
+        kept = cache.get(key)
+        if isinstance(kept, ReviewFigures):
+            return kept
+    since = now - dt.timedelta(days=days) if days else None
+    figures = ReviewFigures(
+        turnaround=review_turnaround(since=since), agreement=agreement_by_class(since=since),
+        as_of=now,
+    )
+    if max_age > 0:
+        cache.set(key, figures, max_age)
+    return figures
+
+
 def dashboard(*, days: int | None, now: dt.datetime | None = None) -> Dashboard:
     """The figures over the last `days` days of sign-offs (all time for None)."""
     now = now or timezone.now()
-    since = now - dt.timedelta(days=days) if days else None
+    figures = review_figures(days=days, now=now)
     return Dashboard(
-        since=since,
+        since=figures.as_of - dt.timedelta(days=days) if days else None,
         queue=queue_summary(now=now),
-        turnaround=review_turnaround(since=since),
-        agreement=agreement_by_class(since=since),
+        turnaround=figures.turnaround,
+        agreement=figures.agreement,
+        figures_as_of=figures.as_of,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -35,6 +38,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "median": human_duration(figures.turnaround.median),
         "p90": human_duration(figures.turnaround.p90),
         "window": window,
+        "figures_max_age": human_duration(dt.timedelta(
+            seconds=settings.DASHBOARD_FIGURES_MAX_AGE_SECONDS
+        )) if settings.DASHBOARD_FIGURES_MAX_AGE_SECONDS else "",
         "windows": list(DASHBOARD_WINDOWS),
     }
     return render(request, "review/dashboard.html", context)

@@ -270,6 +270,9 @@ FLAG_POOR_QUALITY_REPEATS = env.int("FLAG_POOR_QUALITY_REPEATS", default=3)
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 # How often beat frees abandoned claims (they lapse anyway; this records it on the timeline).
 REVIEW_CLAIM_SWEEP_SECONDS = env.int("REVIEW_CLAIM_SWEEP_SECONDS", default=300)
+# The dashboard's turnaround and agreement read every sign-off of their window; they are
+# computed at most this often per window and kept in the cache (0: on every request).
+DASHBOARD_FIGURES_MAX_AGE_SECONDS = env.int("DASHBOARD_FIGURES_MAX_AGE_SECONDS", default=120)
 # What patients are told about when a flagged photo is reviewed, in working days, by the
 # analysis' priority (diagnosis/patient_texts.py). Set them to what the rota can keep.
 REVIEW_EXPECTED_DAYS = {

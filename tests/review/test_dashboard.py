@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -123,3 +125,26 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
     response = client.get("/dashboard/")
 
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_turnaround_and_agreement_are_kept_for_their_max_age_and_say_when(
+    settings: Any, admin: User
+) -> None:
+    """Recomputed at most every DASHBOARD_FIGURES_MAX_AGE_SECONDS; the queue stays live."""
+    settings.DASHBOARD_FIGURES_MAX_AGE_SECONDS = 120
+    _signed_off(hours_after_flag=2)
+    first = dashboard(days=None, now=NOW)
+    _signed_off(hours_after_flag=4)
+    FlaggedAnalysisFactory.create(priority=Urgency.URGENT)
+
+    kept = dashboard(days=None, now=NOW + dt.timedelta(seconds=30))
+
+    assert kept.turnaround.reviews == first.turnaround.reviews == 1
+    assert kept.figures_as_of == first.figures_as_of == NOW
+    assert kept.queue.total == first.queue.total + 1  # the queue is never kept
+    cache.clear()  # the max age passed
+    assert dashboard(days=None, now=NOW).turnaround.reviews == 2
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/dashboard/?days=all").content.decode()
+    assert "recomputed at most every 2 min" in page
