@@ -72,6 +72,23 @@ def _rebuild_tensor_v2(
     return _TensorSpec(storage, offset, tuple(size), tuple(stride))
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """The legacy stream's small records (magic number, protocol, sys info, storage keys):
+    numbers, strings, tuples, lists and dicts only. Any class or persistent id is refused, so
+    a crafted weights file cannot run code through them (plain pickle.load would import and
+    call whatever the stream names)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a weights file")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("unexpected persistent id in a weights file's header")
+
+
+def _load_plain(f: io.BytesIO) -> Any:
+    return _PlainUnpickler(f).load()
+
+
 class _Unpickler(pickle.Unpickler):
     def __init__(self, file: Any, storages: dict[str, _Storage]) -> None:
         super().__init__(file)
@@ -98,13 +115,13 @@ class _Unpickler(pickle.Unpickler):
 
 def _load_legacy(raw: bytes) -> dict[str, _TensorSpec]:
     f = io.BytesIO(raw)
-    if pickle.load(f) != _LEGACY_MAGIC:
+    if _load_plain(f) != _LEGACY_MAGIC:
         raise ValueError("not a torch legacy checkpoint")
-    pickle.load(f)  # protocol version
-    pickle.load(f)  # sys info
+    _load_plain(f)  # protocol version
+    _load_plain(f)  # sys info
     storages: dict[str, _Storage] = {}
     obj = _Unpickler(f, storages).load()
-    keys = pickle.load(f)
+    keys = _load_plain(f)
     for key in keys:
         st = storages[str(key)]
         (n,) = struct.unpack("<q", f.read(8))
