@@ -1,4 +1,4 @@
-"""`analyze(image_bytes)`: decode -> quality -> skin -> classify -> unknown, each timed."""
+"""`analyze(image_bytes)`: decode -> quality, skin tone -> skin -> classify -> unknown, timed."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ml_worker.inference.scoring import (
     malignant_probability,
 )
 from ml_worker.inference.skin import colour_skin_ratio
+from ml_worker.inference.skin_tone import measure as measure_skin_tone
 
 T = TypeVar("T")
 
@@ -89,10 +90,15 @@ def analyze(
 
     quality, ms = clock.run(lambda: assess(x, decoded.width, decoded.height, h.quality))
     clock.record("quality", ms, quality.ok, ",".join(r.code for r in quality.reasons))
+    # Before any gate, on the decoded photo's own colours: who the gates turn away, by skin
+    # tone, is as much a figure as who the classifier gets wrong (issue 20).
+    skin_tone, ms = clock.run(lambda: measure_skin_tone(decoded.rgb))
+    clock.record("skin_tone", ms, skin_tone.ita is not None, skin_tone.group)
     if not quality.ok and quality_gate:
         return clock.result(
             "rejected_quality",
             quality=quality,
+            skin_tone=skin_tone,
             messages=tuple(r.message for r in quality.reasons),
         )
 
@@ -111,6 +117,7 @@ def analyze(
             "rejected_not_skin",
             quality=quality,
             skin=skin,
+            skin_tone=skin_tone,
             messages=("This does not look like a photo of skin. Photograph the lesion itself.",),
         )
 
@@ -124,6 +131,7 @@ def analyze(
                 "not_dermoscopic",
                 quality=quality,
                 skin=skin,
+                skin_tone=skin_tone,
                 photo_type=photo_type,
                 messages=(NOT_DERMOSCOPIC_MESSAGE,),
             )
@@ -147,6 +155,7 @@ def analyze(
         "unknown" if unknown.is_unknown else "ok",
         quality=quality,
         skin=skin,
+        skin_tone=skin_tone,
         classification=cls,
         unknown=unknown,
         photo_type=photo_type,

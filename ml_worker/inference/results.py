@@ -12,7 +12,7 @@ Status = Literal[
 
 @dataclass(frozen=True)
 class StageOutcome:
-    name: str  # decode | quality | skin | classify | unknown
+    name: str  # decode | quality | skin_tone | network | skin | photo_type | classify | unknown
     ms: float
     passed: bool
     detail: str = ""
@@ -47,6 +47,17 @@ class SkinResult:
     colour_threshold: float
     # the colour model vetoes only below this learned score; None: it always may
     colour_veto_below: float | None = None
+
+
+@dataclass(frozen=True)
+class SkinToneResult:
+    """The individual typology angle of the skin around the lesion (skin_tone.measure)."""
+
+    ita: float | None  # degrees; None where too little skin was left to measure
+    group: str  # an ITA_GROUPS code (very_light .. dark); "" where unmeasured
+    lightness: float | None  # median L* (0..100) of the pixels taken as skin
+    yellowness: float | None  # their median b*
+    skin_fraction: float  # share of the photo's pixels taken as skin
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class AnalysisResult:
     unknown: UnknownResult | None = None
     photo_type: PhotoTypeResult | None = None
     triage: TriageResult | None = None
+    skin_tone: SkinToneResult | None = None
     error: str | None = None
     error_code: str | None = None
     messages: tuple[str, ...] = field(default_factory=tuple)

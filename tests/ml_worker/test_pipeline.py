@@ -23,6 +23,7 @@ def test_a_result_has_every_stage_and_serialises_to_json(
     assert [s.name for s in r.stages] == [
         "decode",
         "quality",
+        "skin_tone",
         "network",
         "skin",
         "photo_type",
