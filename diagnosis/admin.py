@@ -54,12 +54,12 @@ class AnalysisAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "model_version", "created_at", "finished_at", "claimed_by",
     )
     list_filter = ("status", "outcome", "priority", "predicted_code", "is_unknown",
-                   "model_version")
+                   "model_version", "ita_group")
     search_fields = ("=id", "=image__case__id")
     readonly_fields = (
         "image", "status", "attempts", "last_error", "created_at", "queued_at", "started_at",
         "finished_at", "result", "model_version", "outcome", "status_detail", "predicted_code",
-        "confidence", "is_unknown", "pipeline_ms", "priority",
+        "confidence", "is_unknown", "pipeline_ms", "ita", "ita_group", "priority",
         # Claims change through the review services (review.admin's reassign action), never
         # by hand.
         "claimed_by", "claimed_at", "claim_expires_at",

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from knowledge.models import UNKNOWN_CODE, Urgency
+from ml_worker.inference.skin_tone import ITA_GROUPS
 from patients.models import Role
 
 
@@ -311,6 +312,13 @@ class Analysis(models.Model):
     confidence = models.FloatField(null=True, blank=True)
     is_unknown = models.BooleanField(default=False)
     pipeline_ms = models.FloatField(null=True, blank=True)
+    # The skin tone around the lesion (ml_worker.inference.skin_tone), so the dashboard can
+    # ask how the model serves each group of skin: the individual typology angle and its group.
+    ita = models.FloatField("ITA (degrees)", null=True, blank=True)
+    ita_group = models.CharField(
+        "ITA group", max_length=12, blank=True,
+        choices=[(code, label) for code, label, _ in ITA_GROUPS],
+    )
     priority = models.CharField(
         max_length=8, choices=Urgency.choices, blank=True, help_text="Of its most urgent flag."
     )

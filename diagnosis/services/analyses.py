@@ -135,6 +135,7 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
             confidence=cls.confidence if cls else None,
             is_unknown=bool(result.unknown and result.unknown.is_unknown),
             pipeline_ms=result.total_ms,
+            **_skin_tone_columns(result),
             last_error=f"{result.error_code}: {result.error}" if result.status == "error" else "",
             # A priority set at upload (a retake the dermatologist asked for) is kept.
             priority=most_urgent([*(d.priority for d in decisions), analysis.priority]) or "",
@@ -157,6 +158,13 @@ def analysis_record_result(*, analysis: Analysis, result: AnalysisResult) -> boo
         _timeline_finished(analysis, status, detail, decisions)
     logger.info("analysis %s finished: %s", analysis.pk, status)
     return True
+
+
+def _skin_tone_columns(result: AnalysisResult) -> dict[str, Any]:
+    """The skin tone's columns (issue 20): the ITA and its group, empty where it was not
+    measured (an undecodable file, or a result from before model results carried it)."""
+    tone = result.skin_tone
+    return {"ita": tone.ita if tone else None, "ita_group": tone.group if tone else ""}
 
 
 FINISHED_KINDS = {
