@@ -23,6 +23,10 @@ def predicted_choices() -> list[tuple[str, str]]:
     return [(c, condition_name(c)) for c in CLASSES] + [(UNKNOWN_CODE, "Unknown (none of the 8)")]
 
 
+# The case-age filters reach `now - timedelta(days=N)`: a hundred years covers every case and
+# keeps that date inside what datetime (year 1..9999) and the database can hold.
+MAX_CASE_AGE_DAYS = 36_500
+
 CLAIM_CHOICES = [("", "Anyone's"), ("unclaimed", "Unclaimed"), ("mine", "Claimed by me")]
 ESCALATED_CHOICES = [("", "All"), ("yes", "Second opinions only"), ("no", "First reviews only")]
 
@@ -43,9 +47,9 @@ class QueueFilterForm(forms.Form):
     confidence_max = forms.FloatField(label="Confidence to (%)", required=False,
                                       min_value=0, max_value=100)
     age_min_days = forms.IntegerField(label="Case at least (days old)", required=False,
-                                      min_value=0)
+                                      min_value=0, max_value=MAX_CASE_AGE_DAYS)
     age_max_days = forms.IntegerField(label="Case at most (days old)", required=False,
-                                      min_value=0)
+                                      min_value=0, max_value=MAX_CASE_AGE_DAYS)
     claim = forms.ChoiceField(label="Claimed", choices=CLAIM_CHOICES, required=False)
     escalated = forms.ChoiceField(label="Second opinion", choices=ESCALATED_CHOICES,
                                   required=False)

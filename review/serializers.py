@@ -15,7 +15,7 @@ from diagnosis.serializers import FlagOutputSerializer, PredictionSerializer
 from knowledge.models import Disease, Urgency
 from patients.models import User
 from review.conclusion import MAX_FOLLOW_UP_DAYS, Conclusion
-from review.forms import CLAIM_CHOICES, PREDICTED_CODES
+from review.forms import CLAIM_CHOICES, MAX_CASE_AGE_DAYS, PREDICTED_CODES
 from review.models import Annotation, AnnotationShape, Recommendation, Review, Verdict
 from review.queue import QueueFilters
 
@@ -31,8 +31,10 @@ class QueueFilterSerializer(serializers.Serializer):
                                             help_text="Top-1 probability, 0 to 1.")
     confidence_max = serializers.FloatField(required=False, min_value=0, max_value=1)
     age_min_days = serializers.IntegerField(required=False, min_value=0,
+                                            max_value=MAX_CASE_AGE_DAYS,
                                             help_text="Case opened at least this many days ago.")
-    age_max_days = serializers.IntegerField(required=False, min_value=0)
+    age_max_days = serializers.IntegerField(required=False, min_value=0,
+                                            max_value=MAX_CASE_AGE_DAYS)
     claim = serializers.ChoiceField(choices=[c for c, _ in CLAIM_CHOICES if c], required=False)
     escalated = serializers.BooleanField(required=False, allow_null=True, default=None,
                                          help_text="true: second opinions only; false: none.")
@@ -114,8 +116,11 @@ class QueueSummarySerializer(serializers.Serializer):
 
 
 class ReassignInputSerializer(serializers.Serializer):
+    # pk_field: the id is read as an integer first, so 1e999 in the JSON (a float infinity)
+    # is a 400, not an OverflowError in the lookup.
     dermatologist = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), help_text="The user id to hand it to."
+        queryset=User.objects.filter(is_active=True), help_text="The user id to hand it to.",
+        pk_field=serializers.IntegerField(min_value=1),
     )
 
 
