@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from diagnosis.models import Analysis, AnalysisStatus, Case, LesionImage
 from ml_worker.tasks import analyze_image
 from patients.models import User
+from tests.crafted_images import cut_keeping_end_marker, small_jpeg, with_declared_size
 from tests.diagnosis.conftest import (
     NEVUS,
     OTHER_LESION,
@@ -50,12 +51,28 @@ def _bomb() -> bytes:
     return buf.getvalue()
 
 
+def _pillow_bomb() -> bytes:
+    # Over Pillow's own limit (89 MP): Image.open refuses it in Pillow's words.
+    buf = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 BAD_UPLOADS = {
     "empty": (lambda d: b"", "empty"),
     "text_named_jpg": (lambda d: b"just some text, not a photo", "not a JPEG, PNG or WebP"),
     "gif": (_gif, "not a JPEG, PNG or WebP"),
     "truncated_jpeg": (lambda d: (d / NEVUS).read_bytes()[:1800], "damaged or incomplete"),
     "bomb": (lambda d: _bomb(), "too many pixels"),
+    "pillow_bomb": (lambda d: _pillow_bomb(), "too many pixels"),
+    # 1 kB declaring 6000x6000: refused from its header, before any decoding.
+    "lying_jpeg_header": (lambda d: with_declared_size(small_jpeg(64, 48), 6000, 6000),
+                          "damaged or incomplete"),
+    # Big enough for its header, but the data ends early: libjpeg's grey fill gives it away.
+    "lying_noise_jpeg": (lambda d: with_declared_size(small_jpeg(800, 600, noise=True),
+                                                      3000, 3000), "damaged or incomplete"),
+    "cut_jpeg_with_end_marker": (lambda d: cut_keeping_end_marker((d / NEVUS).read_bytes(),
+                                                                  0.7), "damaged or incomplete"),
 }
 
 
@@ -68,7 +85,10 @@ def test_a_bad_upload_gets_a_clear_400_and_nothing_is_saved(
     response = _post(api_client, alice_case, make(data_dir))
 
     assert response.status_code == 400
-    assert message in response.json()["image"][0]
+    text = response.json()["image"][0]
+    assert message in text
+    # Our words only, never Pillow's ("... could be decompression bomb DOS attack.").
+    assert "bomb" not in text and "DOS" not in text and "pixels, could" not in text
     assert LesionImage.objects.count() == 0
     assert Analysis.objects.count() == 0
     assert stored_files(settings.MEDIA_ROOT) == []
