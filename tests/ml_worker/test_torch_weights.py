@@ -38,9 +38,8 @@ def test_it_refuses_code_in_the_legacy_header_records(tmp_path: Path, record: st
 
 def test_it_refuses_code_in_the_legacy_storage_keys(tmp_path: Path) -> None:
     path = tmp_path / "weights.pth"
-    path.write_bytes(b"".join(pickle.dumps(x, protocol=2) for x in (
-        _LEGACY_MAGIC, 1001, {}, {}, [_Payload()],  # an empty state dict, then the keys
-    )))
+    records: tuple[Any, ...] = (_LEGACY_MAGIC, 1001, {}, {}, [_Payload()])  # no tensors, keys
+    path.write_bytes(b"".join(pickle.dumps(x, protocol=2) for x in records))
     CALLED.clear()
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
         load_state_dict(path)
