@@ -19,7 +19,7 @@ from review import services
 from review.models import Review
 from tests.diagnosis.conftest import NEVUS, store_photo
 from tests.e2e.conftest import Browser
-from tests.factories import FlaggedAnalysisFactory, LesionImageFactory
+from tests.factories import FlaggedAnalysisFactory, LesionImageFactory, review_rank_sync
 
 pytestmark = [
     pytest.mark.e2e,
@@ -86,6 +86,7 @@ def test_alice_reads_that_an_unflagged_result_is_an_estimate_and_when_to_see_a_d
 ) -> None:
     analysis = alices_photo(data_dir, alice, {"nv": 0.99})
     analysis.flags.all().delete()  # the model raised no reason for a review
+    review_rank_sync(analysis)
     browser.log_in("alice")
     browser.visit(f"/cases/{analysis.image.case_id}/")
 
