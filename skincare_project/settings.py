@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -102,6 +103,7 @@ INSTALLED_APPS = [
     # Swagger UI's and Redoc's files, served from STATIC_URL: /api/docs/ works offline.
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "patients",
     "knowledge",
     "diagnosis",
@@ -112,6 +114,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the rest, so error answers carry the headers too.
+    "skincare_project.middleware.ResponseHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -298,6 +303,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp) on every response: scripts only from our own files (no
+# inline script or on* handler anywhere), <style> blocks only with the request's nonce
+# ({{ request.csp_nonce }}). style="" attributes are allowed: the result and dashboard bars
+# set their width with one, and CSS in an attribute cannot run code. img-src adds data: (Swagger
+# UI's icons) and blob: (the upload form's preview of the chosen photo).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# The camera for this site's own pages only (patients photograph lesions: today through
+# <input capture>, which needs no permission); nothing else, and nothing for embedded frames.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
 # Email (password reset now, notifications later). Console backend prints mail to stdout.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -322,6 +350,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
     # A service's django ValidationError answers 400, like a serializer's.
     "EXCEPTION_HANDLER": "patients.api_errors.exception_handler",
+    # OPTIONS answers without the per-field "actions" (the schema has them): DRF's own
+    # metadata needs a serializer_class, which most of our views do not set.
+    "DEFAULT_METADATA_CLASS": "skincare_project.api_metadata.NoActionsMetadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skincare teledermatology API",

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from patients import views as patient_views
-from skincare_project.views import favicon, healthz
+from skincare_project.views import ApiDocsView, favicon, healthz
 
 admin.site.site_header = "Skincare administration"
 admin.site.site_title = "Skincare admin"
@@ -21,5 +21,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("skincare_project.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api_docs"),
 ]
+
+# JSON under /api/, Django's pages elsewhere (skincare_project/errors.py).
+handler400 = "skincare_project.errors.bad_request"
+handler403 = "skincare_project.errors.permission_denied"
+handler404 = "skincare_project.errors.page_not_found"
+handler500 = "skincare_project.errors.server_error"
