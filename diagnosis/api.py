@@ -14,17 +14,20 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.mixins import AuditedViewMixin, audit_target
-from diagnosis import image_services, services
+from diagnosis import fhir, image_services, services
+from diagnosis.fhir_example import EXAMPLE_BUNDLE
 from diagnosis.models import Analysis, Case, LesionImage, shown_images
 from diagnosis.patient_status import with_patient_status
 from diagnosis.reads import case_screen, shown_image_count
@@ -119,6 +122,58 @@ class CaseDetailApi(_DiagnosisView):
         data = CaseDetailOutputSerializer(screen.case, context=context).data
         services.case_review_seen(case=screen.case, user=request_user(request))
         return Response(data)
+
+
+class FhirJSONRenderer(JSONRenderer):
+    """Lets a FHIR client's `Accept: application/fhir+json` through content negotiation."""
+
+    media_type = fhir.MEDIA_TYPE
+    format = "fhir"
+
+
+class CaseFhirApi(_DiagnosisView):
+    """The case as a FHIR R4 Bundle (built with fhir.resources' R4B models, its R4 release)."""
+
+    audit_object_type = "diagnosis.case"
+    audit_actions = {"GET": "export"}
+    audit_detail = {"format": "fhir"}
+    # JSON first: errors, and OPTIONS, answer application/json unless FHIR is asked for.
+    renderer_classes = [JSONRenderer, FhirJSONRenderer]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return Case.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        responses={
+            (200, fhir.MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A Bundle of type `collection`: the Patient (an id, gender and "
+                "birthDate only), a Media per photo you are shown (`content.url` is the "
+                "image file route, never inline data), an Observation per finished "
+                "classification (the 8 class probabilities and the unknown-lesion score as "
+                "components, the model version as `device`), and a DiagnosticReport per "
+                "signed-off review (`conclusionCode` in ICD-10-CM). Body sites in SNOMED CT "
+                "where DICOM CID 4029 has one.",
+                examples=[OpenApiExample(
+                    "A case with one photo, its analysis and a sign-off (trimmed)",
+                    value=EXAMPLE_BUNDLE, media_type=fhir.MEDIA_TYPE, response_only=True,
+                )],
+            ),
+            404: OpenApiResponse(description="Not your case (or no such case)."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        case = get_object_or_404(self.get_queryset(), pk=pk)
+        links = fhir.Links(
+            base_url=request.build_absolute_uri("/"),
+            lesion_codes=request.build_absolute_uri(reverse("api_disease_list")),
+            image_url=lambda image: request.build_absolute_uri(
+                reverse("api_image_file", kwargs={"pk": image.pk})
+            ),
+        )
+        record = fhir.case_record_read(case=case, user=request.user)
+        bundle = fhir.case_bundle(record, links=links, now=timezone.now())
+        return HttpResponse(bundle.model_dump_json(), content_type=fhir.MEDIA_TYPE)
 
 
 class CaseImagesApi(_DiagnosisView):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("cases/", diagnosis_api.CaseListCreateApi.as_view(), name="api_case_list"),
     path("cases/<int:pk>/", diagnosis_api.CaseDetailApi.as_view(), name="api_case_detail"),
     path("cases/<int:pk>/images/", diagnosis_api.CaseImagesApi.as_view(), name="api_case_images"),
+    path("cases/<int:pk>/fhir/", diagnosis_api.CaseFhirApi.as_view(), name="api_case_fhir"),
     path("analyses/<int:pk>/", diagnosis_api.AnalysisDetailApi.as_view(), name="api_analysis"),
     path("images/<int:pk>/", diagnosis_api.ImageApi.as_view(), name="api_image"),
     path("images/<int:pk>/hide/", diagnosis_api.ImageHideApi.as_view(), name="api_image_hide"),
