@@ -67,12 +67,13 @@ train: dev-venv
 	$(PY) -m ml_worker.training
 
 # Every held-out figure of the shipped model: per source (ham10000 and derm7pt test, isic2017
-# val) with the triage ROC per source (reports/evaluate/sources/roc.png), then ham10000 test
+# val) with the triage ROC per source (reports/evaluate/sources/roc.png), and per skin tone
+# (ITA), sex and age, a bar chart each (reports/evaluate/sources/by_*.png); then ham10000 test
 # with skin_other and non_skin, and the full-size everyday photos.
 evaluate: dev-venv
 	$(PY) -m ml_worker.training.manifests --out reports/manifests
-	$(PY) -m ml_worker.evaluate reports/manifests/sources.csv --by source \
-		--report reports/evaluate/sources
+	$(PY) -m ml_worker.evaluate reports/manifests/sources.csv \
+		--by source --by ita --by sex --by age --report reports/evaluate/sources
 	$(PY) -m ml_worker.evaluate reports/manifests/test_all.csv --report reports/evaluate/test_all
 	$(PY) -m ml_worker.evaluate reports/manifests/everyday.csv --report reports/evaluate/everyday
 

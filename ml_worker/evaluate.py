@@ -1,10 +1,12 @@
 """Run the deployed pipeline over a manifest and report every figure of the model issue.
 
-    python -m ml_worker.evaluate MANIFEST.csv [--where COLUMN=VALUE ...] [--report DIR]
+    python -m ml_worker.evaluate MANIFEST.csv [--where COLUMN=VALUE ...] [--by GROUPING ...]
+        [--report DIR]
 
 MANIFEST.csv has columns `image` (path relative to the CSV's folder) and `label` (one of the
-8 codes, `other` or `non_skin`); extra columns are ignored. The last line of stdout is one
-JSON object (the contract other tools rely on). Definitions:
+8 codes, `other` or `non_skin`); extra columns are ignored. MANIFEST may also be the
+dermatologists' export (review.export): its zip, or the folder with its manifest.csv. The last
+line of stdout is one JSON object (the contract other tools rely on). Definitions:
 
 - classification metrics count every 8-class row; a row that is not answered with a class
   (rejected by a gate, called unknown, or an error) counts as wrong. For the AUCs such a row
@@ -25,7 +27,10 @@ JSON object (the contract other tools rely on). Definitions:
   is a setting, not the model's), so these are the model's own figures.
 - dermoscopic_called_ordinary: share of 8-class rows the photo-type check called an ordinary
   photo; other_recognised_as_ordinary: the same among `other` rows.
-- `--by COLUMN` adds every figure per value of that column (`by_COLUMN`), e.g. per source.
+- `--by GROUPING` (repeatable) adds every figure per group (`by_GROUPING`): `ita` (the skin
+  tone measured around the lesion), `age` (bands of the `age` column) or any column as it is
+  (`source`, `sex`); a figure resting on too few photos is withheld with its reason
+  (`withheld`). ml_worker.groups says which and why.
 """
 
 from __future__ import annotations
@@ -34,12 +39,17 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
+import zipfile
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ml_worker.groups import grouped_metrics
 from ml_worker.inference import analyze, get_model
 from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
@@ -241,14 +251,42 @@ def compute_metrics(labels: list[str], results: list[AnalysisResult]) -> dict[st
     return out
 
 
+# The file review.export writes at the root of its zip or folder.
+EXPORT_MANIFEST = "manifest.csv"
+
+
+@contextmanager
+def manifest_csv(path: Path) -> Iterator[Path]:
+    """The CSV to read for `path`: itself; a folder's manifest.csv; or a zip's, unpacked into
+    a temporary folder for as long as the evaluation runs."""
+    if path.is_dir():
+        yield path / EXPORT_MANIFEST
+    elif zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory(prefix="evaluate-") as tmp, zipfile.ZipFile(path) as z:
+            z.extractall(tmp)  # member names are sanitised: nothing lands outside tmp
+            yield Path(tmp) / EXPORT_MANIFEST
+    else:
+        yield path
+
+
+def _groupings(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
 def evaluate(
     manifest: Path,
     where: list[str],
     quality_gate: bool = True,
     limit: int | None = None,
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> tuple[list[dict[str, str]], list[AnalysisResult], dict[str, Any]]:
     rows = read_manifest(manifest, where)[:limit]
+    groupings = _groupings(by)
+    for grouping in groupings:
+        if grouping != "ita" and rows and grouping not in rows[0]:
+            raise SystemExit(f"--by: {manifest} has no column {grouping!r}")
     model = get_model()
     base = manifest.resolve().parent
     results = []
@@ -256,22 +294,8 @@ def evaluate(
         data = (base / r["image"]).read_bytes()
         results.append(analyze(data, model, quality_gate=quality_gate))
     metrics = compute_metrics([r["label"] for r in rows], results)
-    if by is not None:
-        if rows and by not in rows[0]:
-            raise SystemExit(f"--by: {manifest} has no column {by!r}")
-        groups: dict[str, list[int]] = {}
-        for i, r in enumerate(rows):
-            groups.setdefault(r[by], []).append(i)
-        metrics[f"by_{by}"] = {
-            value: {
-                k: v
-                for k, v in compute_metrics(
-                    [rows[i]["label"] for i in idx], [results[i] for i in idx]
-                ).items()
-                if k != "confusion_matrix"
-            }
-            for value, idx in groups.items()
-        }
+    for grouping in groupings:
+        metrics[f"by_{grouping}"] = grouped_metrics(grouping, rows, results, compute_metrics)
     metrics["model_version"] = model.version
     metrics["quality_gate"] = quality_gate
     return rows, results, metrics
@@ -283,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("manifest", type=Path)
+    p.add_argument("manifest", type=Path, help="a CSV, or review.export's zip or folder")
     p.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE")
     p.add_argument("--report", type=Path, help="write metrics, predictions and PNG plots here")
     p.add_argument(
@@ -292,23 +316,31 @@ def main(argv: list[str] | None = None) -> int:
         help="measure quality but do not stop on it (to test the skin check alone)",
     )
     p.add_argument("--limit", type=int)
-    p.add_argument("--by", metavar="COLUMN", help="also report every figure per value of COLUMN")
-    args = p.parse_args(argv)
-    if not args.manifest.is_file():
-        print(f"error: no such manifest {args.manifest}", file=sys.stderr)
-        return 2
-    rows, results, metrics = evaluate(
-        args.manifest,
-        args.where,
-        quality_gate=not args.no_quality_gate,
-        limit=args.limit,
-        by=args.by,
+    p.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="GROUPING",
+        help="also report every figure per group: ita, source, sex, age or any column "
+        "(repeatable)",
     )
-    if args.report:
-        from ml_worker.report import write_report
+    args = p.parse_args(argv)
+    with manifest_csv(args.manifest) as manifest:
+        if not manifest.is_file():
+            print(f"error: no such manifest {manifest}", file=sys.stderr)
+            return 2
+        rows, results, metrics = evaluate(
+            manifest,
+            args.where,
+            quality_gate=not args.no_quality_gate,
+            limit=args.limit,
+            by=args.by,
+        )
+        if args.report:
+            from ml_worker.report import write_report
 
-        write_report(args.report, rows, results, metrics, by=args.by)
-        print(f"report written to {args.report}", file=sys.stderr)
+            write_report(args.report, rows, results, metrics, by=args.by)
+            print(f"report written to {args.report}", file=sys.stderr)
     summary = {k: v for k, v in metrics.items() if k != "confusion_matrix"}
     print(json.dumps(summary))
     return 0

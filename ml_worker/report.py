@@ -1,9 +1,11 @@
-"""Evaluation report: metrics.json, predictions.csv, confusion matrix and reliability PNGs."""
+"""Evaluation report: metrics.json, predictions.csv, confusion matrix and reliability PNGs,
+and per grouping (`--by`) a table in report.md and a bar chart."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_worker.evaluate import reaches_dermatologist
+from ml_worker.groups import group_value, markdown_table
 from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
 from ml_worker.metrics import auroc, reliability
@@ -21,8 +24,9 @@ def write_report(
     rows: list[dict[str, str]],
     results: list[AnalysisResult],
     metrics: dict[str, Any],
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> None:
+    """`by`: the groupings evaluate was given; the triage ROC is drawn per group of the first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,10 +47,13 @@ def write_report(
                 "skin_score",
                 "quality_reasons",
                 "total_ms",
+                "ita",
+                "ita_group",
             ]
         )
         for row, r in zip(rows, results, strict=True):
             c = r.classification
+            tone = r.skin_tone
             w.writerow(
                 [
                     row["image"],
@@ -58,6 +65,8 @@ def write_report(
                     r.skin.score if r.skin else "",
                     "|".join(q.code for q in r.quality.reasons) if r.quality else "",
                     r.total_ms,
+                    "" if tone is None or tone.ita is None else tone.ita,
+                    tone.group if tone else "",
                 ]
             )
 
@@ -68,7 +77,9 @@ def write_report(
         "|---|---|",
     ]
     for k, v in metrics.items():
-        if k in ("confusion_matrix", "recall", "n_by_label", "quality_reasons", "status_counts"):
+        if k in (
+            "confusion_matrix", "recall", "n_by_label", "quality_reasons", "status_counts"
+        ) or k.startswith("by_"):
             continue
         lines.append(f"| {k} | {v} |")
     lines += [
@@ -145,9 +156,59 @@ def write_report(
         fig.savefig(out / "reliability.png", dpi=110)
         plt.close(fig)
         lines += ["![reliability diagram](reliability.png)", ""]
-    if roc_chart(out / "roc.png", rows, results, by):
+    groupings = [by] if isinstance(by, str) else list(by or ())
+    if roc_chart(out / "roc.png", rows, results, groupings[0] if groupings else None):
         lines += ["![malignant ROC per group, operating point marked](roc.png)", ""]
+    for grouping in groupings:
+        groups = metrics.get(f"by_{grouping}") or {}
+        lines += [f"## By {grouping}", "", *markdown_table(grouping, groups), ""]
+        if groups_chart(out / f"by_{grouping}.png", grouping, groups):
+            lines += [f"![figures per {grouping}](by_{grouping}.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
+
+
+# The bars of a grouping's chart: what the triage does for each group, and what it costs.
+CHART_FIGURES: tuple[tuple[str, str], ...] = (
+    ("malignant_sensitivity", "malignant sensitivity"),
+    ("benign_review_rate", "benign review rate"),
+    ("malignant_auc", "malignant AUC"),
+    ("mel_auc", "melanoma AUC"),
+    ("balanced_accuracy", "balanced accuracy"),
+    ("quality_rejected_skin", "quality flags"),
+)
+
+
+def groups_chart(path: Path, grouping: str, groups: dict[str, dict[str, Any]]) -> bool:
+    """Grouped bars, one cluster per group (its n under its name); a figure withheld for too
+    few photos gets no bar but a mark, so a missing bar is never read as zero."""
+    import matplotlib.pyplot as plt
+
+    if not groups:
+        return False
+    names = list(groups)
+    width = 0.8 / len(CHART_FIGURES)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(names) + 2), 4.8))
+    for j, (key, title) in enumerate(CHART_FIGURES):
+        xs = np.arange(len(names)) + (j - (len(CHART_FIGURES) - 1) / 2) * width
+        values = [groups[g].get(key) for g in names]
+        ax.bar(
+            [x for x, v in zip(xs, values, strict=True) if v is not None],
+            [v for v in values if v is not None],
+            width=width, color=f"C{j}", label=title,
+        )
+        for x, g, v in zip(xs, names, values, strict=True):
+            if v is None and key in groups[g]["withheld"]:
+                ax.text(x, 0.02, "×", ha="center", va="bottom", color=f"C{j}", fontsize=9)
+    ax.set_xticks(
+        range(len(names)), [f"{g}\nn={groups[g]['n']}" for g in names], fontsize=8
+    )
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Per {grouping}; ×: too few photos for the figure (report.md says why)")
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def malignant_scores(results: list[AnalysisResult]) -> npt.NDArray[np.float64]:
@@ -177,7 +238,7 @@ def roc_chart(
     keep = [i for i, row in enumerate(rows) if row["label"] in CLASSES]
     groups: dict[str, list[int]] = {}
     for i in keep:
-        groups.setdefault(rows[i][by] if by else "all", []).append(i)
+        groups.setdefault(group_value(by, rows[i], results[i]) if by else "all", []).append(i)
     fig, ax = plt.subplots(figsize=(6, 5.5))
     drawn = False
     for n, (name, idx) in enumerate(sorted(groups.items())):

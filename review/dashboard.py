@@ -30,6 +30,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from knowledge.models import UNKNOWN_CODE, Disease
+from review.dashboard_groups import GroupFigures, figures_by_fitzpatrick, figures_by_ita
 from review.models import Review, ReviewOutcome
 from review.queue import QueueSummary, queue_summary
 
@@ -74,6 +75,10 @@ class ReviewFigures:
     turnaround: Turnaround
     agreement: list[ClassAgreement]
     as_of: dt.datetime
+    # Flags and agreement per skin tone of the photo and per Fitzpatrick type (issue 20).
+    # Defaults: a copy kept in the cache from before they existed still reads.
+    by_ita: tuple[GroupFigures, ...] = ()
+    by_fitzpatrick: tuple[GroupFigures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ class Dashboard:
     turnaround: Turnaround
     agreement: list[ClassAgreement]
     figures_as_of: dt.datetime
+    by_ita: tuple[GroupFigures, ...] = ()
+    by_fitzpatrick: tuple[GroupFigures, ...] = ()
 
     @property
     def reviewed(self) -> int:
@@ -176,9 +183,12 @@ def review_figures(*, days: int | None, now: dt.datetime) -> ReviewFigures:
         if isinstance(kept, ReviewFigures):
             return kept
     since = now - dt.timedelta(days=days) if days else None
+    sign_offs = Review.objects.filter(_sign_offs(since))
     figures = ReviewFigures(
         turnaround=review_turnaround(since=since), agreement=agreement_by_class(since=since),
         as_of=now,
+        by_ita=tuple(figures_by_ita(since=since, sign_offs=sign_offs)),
+        by_fitzpatrick=tuple(figures_by_fitzpatrick(since=since, sign_offs=sign_offs)),
     )
     if max_age > 0:
         cache.set(key, figures, max_age)
@@ -195,6 +205,8 @@ def dashboard(*, days: int | None, now: dt.datetime | None = None) -> Dashboard:
         turnaround=figures.turnaround,
         agreement=figures.agreement,
         figures_as_of=figures.as_of,
+        by_ita=figures.by_ita,
+        by_fitzpatrick=figures.by_fitzpatrick,
     )
 
 

@@ -9,7 +9,8 @@
 - degraded.csv: every ham10000 test image degraded four ways (strong blur, under- and
   over-exposure, downscaled), with a `degradation` column and the reason we expect.
 - sources.csv: the held-out dermoscopy of every source, with a `source` column: ham10000
-  `test`, derm7pt `test` (its 8-class photos) and isic2017 `val` (it ships no test split).
+  `test`, derm7pt `test` (its 8-class photos) and isic2017 `val` (it ships no test split);
+  `sex` and `age` where the source records them (HAM10000 alone; empty for the others).
 - everyday.csv: the full-size everyday test photos (`training.everyday`: a cat, a cup, a
   rocket launch, a temple), each whole and in 9 random crops, PNG, label `non_skin`.
 """
@@ -29,6 +30,7 @@ from ml_worker.inference.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from ml_worker.training.data import (
     REPORT_SPLIT,
     Item,
+    data_dir,
     dermoscopy_items,
     ham_items,
     non_skin_items,
@@ -58,6 +60,14 @@ def degrade(rgb: np.ndarray, kind: str) -> np.ndarray:
         h, w = rgb.shape[:2]
         return cv2.resize(rgb, (w // 3, h // 3), interpolation=cv2.INTER_AREA)
     raise ValueError(kind)
+
+
+def patient_metadata(root: Path | None = None) -> dict[Path, tuple[str, str]]:
+    """(sex, age) per photo of the sources that record them: HAM10000 alone (derm7pt and
+    isic2017 ship their labels only)."""
+    folder = (root or data_dir()) / "ham10000"
+    with open(folder / "labels.csv", newline="") as f:
+        return {folder / r["image"]: (r["sex"], r["age"]) for r in csv.DictReader(f)}
 
 
 def _rel(path: Path, out: Path) -> str:
@@ -96,12 +106,16 @@ def write_manifests(out: Path, limit: int | None = None) -> dict[str, Path]:
 
     paths["sources"] = out / "sources.csv"
     held_out = [it for it in dermoscopy_items() if it.split == REPORT_SPLIT[it.source]]
+    patients = patient_metadata()
     with open(paths["sources"], "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["image", "label", "source"])
+        w.writerow(["image", "label", "source", "sex", "age"])
         for source in REPORT_SPLIT:
             rows_of = [it for it in held_out if it.source == source][:limit]
-            w.writerows([_rel(it.path, out), it.label, it.source] for it in rows_of)
+            w.writerows(
+                [_rel(it.path, out), it.label, it.source, *patients.get(it.path, ("", ""))]
+                for it in rows_of
+            )
 
     ev_dir = out / "everyday"
     ev_dir.mkdir(exist_ok=True)
