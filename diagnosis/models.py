@@ -266,9 +266,11 @@ class AnalysisQuerySet(models.QuerySet["Analysis"]):
         return self.order_by(*REVIEW_ORDER)
 
     def stuck(self, *, queued_before: dt.datetime, running_before: dt.datetime) -> AnalysisQuerySet:
-        """Queued too long (its message was lost) or running too long (its worker died)."""
+        """Queued too long (its message was lost), queued with a failed send (the broker was
+        down), or running too long (its worker died)."""
         return self.filter(
             Q(status=AnalysisStatus.QUEUED, queued_at__lt=queued_before)
+            | Q(status=AnalysisStatus.QUEUED, publish_failed_at__isnull=False)
             | Q(status=AnalysisStatus.RUNNING, started_at__lt=running_before)
         )
 
@@ -298,6 +300,13 @@ class Analysis(models.Model):
     queued_at = models.DateTimeField(help_text="Last time a task was sent for it.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: set when sending its task failed (the broker was down after the row was
+    # committed); the sweeper sends such rows on its next run, whatever their age.
+    publish_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The Celery message running it: the same message delivered again (its worker died, or a
+    # database error sent it back) takes the row over at once instead of waiting for the
+    # sweeper to call the run stale.
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     # What the pipeline said (AnalysisResult.to_dict()), and the parts the queue filters on.
     result = models.JSONField(null=True, blank=True)

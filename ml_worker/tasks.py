@@ -13,6 +13,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from ml_worker.inference import ModelUnavailableError, analyze, get_model
 
@@ -44,12 +45,21 @@ def _load_model_in_child(**kwargs: Any) -> None:
     soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
     time_limit=settings.ANALYSIS_TIME_LIMIT,
     ignore_result=True,
+    # The database went away (a restart, a failover): the same message comes back in 1, 2,
+    # 4 ... 30 s and takes its row over (analysis_take_for_run's task_id), instead of being
+    # acknowledged as failed and waiting minutes for the sweeper.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=settings.ANALYSIS_DB_RETRIES,
 )
 def analyze_image(self: Any, analysis_id: int) -> str:
     """Run the pipeline on one analysis' image and finish its row."""
     from diagnosis import services
 
-    analysis = services.analysis_take_for_run(analysis_id=analysis_id)
+    analysis = services.analysis_take_for_run(
+        analysis_id=analysis_id, task_id=self.request.id or ""
+    )
     if analysis is None:
         return "skipped"
     try:

@@ -263,6 +263,9 @@ ANALYSIS_RUNNING_STALE_SECONDS = env.int(
     "ANALYSIS_RUNNING_STALE_SECONDS", default=ANALYSIS_TIME_LIMIT + 30
 )
 ANALYSIS_SWEEP_INTERVAL_SECONDS = env.int("ANALYSIS_SWEEP_INTERVAL_SECONDS", default=60)
+# A task that meets a database error is sent again this many times (1, 2, 4 ... 30 s apart:
+# about 8 minutes of outage) before the sweeper's turn.
+ANALYSIS_DB_RETRIES = env.int("ANALYSIS_DB_RETRIES", default=20)
 # Flags that send an analysis to a dermatologist (see diagnosis/flags.py).
 # Unset (the default): the model card's operating point decides the malignancy flag, and no
 # per-type rule applies. Set, they override it (see diagnosis.flags.Thresholds).

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from audit.models import TimelineKind
 from audit.services import record_event
@@ -42,7 +43,13 @@ ANALYZE_IMAGE_TASK = "ml_worker.tasks.analyze_image"
 
 
 def analysis_enqueue(*, analysis_id: int, countdown: float | None = None) -> None:
-    """Send the task once the row it names is committed (at once outside a transaction)."""
+    """Send the task once the row it names is committed (at once outside a transaction).
+
+    A send that fails (the broker is down, after Celery's own publish retries) is not the
+    caller's failure: the row is committed and stays queued, marked in `publish_failed_at`,
+    and the sweeper sends it on its first run after the broker is back. The patient's upload
+    therefore answers 202 and keeps its photo whatever the broker does.
+    """
     options: dict[str, Any] = {"queue": settings.ANALYSIS_QUEUE}
     if countdown:
         options["countdown"] = countdown
@@ -50,9 +57,27 @@ def analysis_enqueue(*, analysis_id: int, countdown: float | None = None) -> Non
     def send() -> None:
         # The registered task (skincare_project.celery registers every app's tasks), not
         # send_task: the task's own options go with it, and task_always_eager runs it.
-        current_app.tasks[ANALYZE_IMAGE_TASK].apply_async((analysis_id,), **options)
+        try:
+            current_app.tasks[ANALYZE_IMAGE_TASK].apply_async((analysis_id,), **options)
+        except (KombuError, OSError) as exc:  # what a broker that cannot be reached raises
+            logger.warning(
+                "could not send analysis %s (%s: %s); the sweeper will send it",
+                analysis_id, type(exc).__name__, exc,
+            )
+            analysis_publish_failed(analysis_id=analysis_id)
 
     transaction.on_commit(send)
+
+
+def analysis_publish_failed(*, analysis_id: int) -> None:
+    """Put the row in the outbox: its task was not sent. Never raises (the database may be
+    down too; then the sweeper finds the row queued too long instead)."""
+    try:
+        Analysis.objects.filter(pk=analysis_id, status=AnalysisStatus.QUEUED).update(
+            publish_failed_at=timezone.now()
+        )
+    except Exception:
+        logger.exception("could not mark analysis %s as unsent", analysis_id)
 
 
 def _runnable(now: dt.datetime) -> Q:
@@ -60,22 +85,26 @@ def _runnable(now: dt.datetime) -> Q:
     return Q(status=AnalysisStatus.QUEUED) | Q(status=AnalysisStatus.RUNNING, started_at__lt=stale)
 
 
-def analysis_take_for_run(*, analysis_id: int) -> Analysis | None:
+def analysis_take_for_run(*, analysis_id: int, task_id: str = "") -> Analysis | None:
     """Take the row for this worker, counting the attempt; None if it is not ours to run.
 
-    A redelivered or duplicated task finds the row running (or finished) and does nothing.
-    A row that used up its attempts is failed here, so a poison image stops looping.
+    A duplicated task finds the row running (or finished) and does nothing. The message
+    that was running it, delivered again (`task_id`: its worker died, or a database error
+    sent it back), takes it over at once: a live run never sees its own message again, so the
+    run it replaces is gone. A row that used up its attempts is failed here, so a poison
+    image stops looping.
     """
     now = timezone.now()
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
+    ours = _runnable(now)
+    if task_id:
+        ours |= Q(status=AnalysisStatus.RUNNING, task_id=task_id)
     # Never for a photo the patient removed (image_services finishes its rows; this is the
     # guard for a row that slipped past that).
-    runnable = Analysis.objects.filter(
-        _runnable(now), pk=analysis_id, image__removed_at__isnull=True
-    )
+    runnable = Analysis.objects.filter(ours, pk=analysis_id, image__removed_at__isnull=True)
     taken = runnable.filter(attempts__lt=max_attempts).update(
         status=AnalysisStatus.RUNNING, attempts=F("attempts") + 1, started_at=now,
-        finished_at=None,
+        finished_at=None, task_id=task_id,
     )
     if taken == 1:
         return Analysis.objects.select_related("image", "image__case").get(pk=analysis_id)
@@ -289,7 +318,10 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     resent: list[int] = []
     for pk in stuck.filter(attempts__lt=max_attempts).values_list("pk", flat=True):
         # Conditional again: a worker may have taken or finished it since the SELECT.
-        requeued = stuck.filter(pk=pk).update(status=AnalysisStatus.QUEUED, queued_at=now)
+        # Out of the outbox: a send that fails again puts it back (analysis_enqueue).
+        requeued = stuck.filter(pk=pk).update(
+            status=AnalysisStatus.QUEUED, queued_at=now, publish_failed_at=None
+        )
         if requeued:
             analysis_enqueue(analysis_id=pk)
             resent.append(pk)

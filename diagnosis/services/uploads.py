@@ -112,12 +112,14 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
         raise ValidationError({"image": [message.format(detail=exc)]}, code=exc.code) from exc
 
     stored: list[str] = []
+    committed: list[bool] = []  # set by the first on_commit callback: the rows own the files
     try:
         stored.append(default_storage.save(f"lesions/{uuid.uuid4().hex}.jpg",
                                            ContentFile(prepared.jpeg)))
         stored.append(default_storage.save(f"thumbnails/{uuid.uuid4().hex}.jpg",
                                            ContentFile(prepared.thumbnail)))
         with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))
             image = LesionImage.objects.create(
                 case=case, uploaded_by=uploaded_by, file=stored[0], thumbnail=stored[1],
                 sha256=prepared.sha256, original_format=prepared.original_format,
@@ -138,7 +140,10 @@ def lesion_image_upload(*, case: Case, uploaded_by: User, upload: UploadedFile) 
             raise
         return existing
     except BaseException:
-        stored_files_delete(stored, why="failed upload")
+        # Only files no committed row names: after the commit they are the patient's photo
+        # (an error raised by a later on_commit callback must not destroy it).
+        if not committed:
+            stored_files_delete(stored, why="failed upload")
         raise
     logger.info("stored image %s for case %s, analysis %s queued", image.pk, case.pk,
                 analysis.pk)
