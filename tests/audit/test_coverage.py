@@ -137,6 +137,7 @@ ROUTES: dict[str, Call] = {
     "api_case_list": Call("/api/v1/cases/", api=True),
     "api_case_detail": Call("/api/v1/cases/{case}/", api=True),
     "api_case_images": Call("/api/v1/cases/{case}/images/", api=True),
+    "api_case_fhir": Call("/api/v1/cases/{case}/fhir/", api=True),
     "api_analysis": Call("/api/v1/analyses/{analysis}/", api=True),
     "api_image": Call("/api/v1/images/{image}/", method="delete", api=True, ok=(204, 409)),
     "api_image_hide": Call("/api/v1/images/{image}/hide/", method="post", api=True, ok=(204,)),

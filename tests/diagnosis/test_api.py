@@ -166,7 +166,7 @@ def test_an_uploaded_photo_can_be_downloaded_as_a_jpeg(
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response.content[:3] == b"\xff\xd8\xff"
-    assert "private" in response["Cache-Control"]
+    assert response["Cache-Control"] == "no-store"  # health data: no cache keeps a copy
 
 
 def test_the_openapi_schema_documents_the_diagnosis_api(api_client: APIClient) -> None:
