@@ -365,6 +365,12 @@ class Analysis(models.Model):
                 include=QUEUE_COLUMNS,
                 name="analysis_review_queue",
             ),
+            # The header's claimed count: the waiting rows someone holds (a handful).
+            models.Index(
+                fields=["claim_expires_at"],
+                condition=Q(review_rank__isnull=False, claimed_by__isnull=False),
+                name="analysis_review_claims",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -421,6 +427,19 @@ class Analysis(models.Model):
         if self.claimed_by_id is None or self.claim_expires_at is None:
             return None
         return self.claimed_by if self.claim_expires_at > now else None
+
+
+class ReviewQueueCount(models.Model):
+    """How many analyses wait for review at each rank (Analysis.review_rank: PRIORITY_RANK of
+    their priority, 0 for none), kept by services.analyses_review_rank_refresh in the same
+    transaction as the ranks, so the queue's header reads four small rows instead of counting
+    every waiting analysis (review.queue.queue_summary)."""
+
+    rank = models.PositiveSmallIntegerField(primary_key=True)
+    waiting = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rank {self.rank}: {self.waiting} waiting"
 
 
 class FlagKind(models.TextChoices):
