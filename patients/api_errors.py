@@ -11,22 +11,34 @@ Django's request limits (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIE
 _FILES) are raised while DRF parses the body; DRF leaves them alone too, and Django would
 answer its HTML 400 page. Here they are a 413 or a 400 in JSON, and the request's audit row
 is still written (skincare_project.errors answers the same outside DRF views).
+
+A database that cannot be reached (a restart, a failover, too many connections) raises
+OperationalError or InterfaceError in whatever view touched it; that is not the client's
+fault nor a bug, so it is a 503 in JSON with Retry-After, which an app can retry, rather than
+a 500 (skincare_project.middleware answers the same for views outside DRF).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+logger = logging.getLogger(__name__)
+
 BODY_TOO_LARGE = "The request body is too large."
 TOO_MANY_FILES = "Too many files in one request."
 TOO_MANY_FIELDS = "Too many fields in one request."
+DATABASE_UNAVAILABLE = "The service is briefly unavailable. Please try again in a few seconds."
+# Seconds a client should wait: about what a database restart or failover takes.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class RequestTooLarge(APIException):
@@ -38,6 +50,26 @@ class RequestTooLarge(APIException):
 class RequestTooManyParts(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "too_many_parts"
+
+
+class DatabaseUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = DATABASE_UNAVAILABLE
+    default_code = "database_unavailable"
+    # DRF's handler turns `wait` into the Retry-After header (as for Throttled).
+    wait = DATABASE_RETRY_AFTER_SECONDS
+
+
+def database_error(exc: BaseException) -> DatabaseUnavailable | None:
+    """The 503 for a database that cannot be reached, or None for anything else.
+
+    Logged here, with the error, because the answer hides it; a ProgrammingError or an
+    IntegrityError is a bug and stays a 500.
+    """
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    logger.warning("database unavailable, answering 503: %s: %s", type(exc).__name__, exc)
+    return DatabaseUnavailable()
 
 
 def request_limit_error(exc: Exception) -> APIException | None:
@@ -55,5 +87,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)
-    exc = request_limit_error(exc) or exc
+    exc = request_limit_error(exc) or database_error(exc) or exc
     return drf_exception_handler(exc, context)

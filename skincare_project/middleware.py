@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
+from patients.api_errors import database_error
 from skincare_project.errors import is_api
 
 
@@ -27,4 +28,16 @@ class ResponseHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         if is_api(request):
             response["Cache-Control"] = "no-store"
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        """A database that cannot be reached, in an API view outside DRF: the JSON 503 that
+        patients.api_errors gives DRF's views, not the 500 page. Elsewhere Django decides."""
+        if not is_api(request):
+            return None
+        unavailable = database_error(exception)
+        if unavailable is None:
+            return None
+        response = JsonResponse({"detail": str(unavailable.detail)}, status=unavailable.status_code)
+        response["Retry-After"] = str(unavailable.wait)
         return response
