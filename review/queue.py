@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from diagnosis.models import PRIORITY_RANK, Analysis, AnalysisQuerySet, Flag, unclaimed
+from diagnosis.models import (
+    PRIORITY_RANK,
+    Analysis,
+    AnalysisQuerySet,
+    Flag,
+    ReviewQueueCount,
+)
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from review.models import Review, ReviewOutcome
 
@@ -120,23 +127,34 @@ class QueueSummary:
 
 
 def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
-    """Counts for the queue's header, over the whole queue (not the filtered view)."""
+    """Counts for the queue's header, over the whole queue (not the filtered view).
+
+    Constant cost, whatever the queue's length: the counts per priority are the counters the
+    rank's service keeps (ReviewQueueCount), the oldest urgent row is the first entry of the
+    queue's index, and the claimed ones are the few waiting rows someone holds (their own
+    partial index). The queue, the staff home and the dashboard all show it.
+    """
     now = now or timezone.now()
-    # One aggregate query: the queue, the staff home and the dashboard all show it.
     priorities = sorted(Urgency, key=lambda p: -PRIORITY_RANK[p])
-    row = Analysis.objects.awaiting_review().aggregate(
-        total=Count("id"),
-        claimable=Count("id", filter=unclaimed(now)),
-        oldest_urgent=Min("created_at", filter=Q(priority=Urgency.URGENT)),
-        **{p.value: Count("id", filter=Q(priority=p)) for p in priorities},
-    )
-    oldest = row["oldest_urgent"]
+    waiting_rows = Analysis.objects.awaiting_review()
+    oldest_urgent = waiting_rows.filter(review_rank=PRIORITY_RANK[Urgency.URGENT]).order_by(
+        "created_at", "id"
+    ).values("created_at")[:1]
+    held = waiting_rows.filter(claimed_by__isnull=False, claim_expires_at__gt=now).order_by()
+    claimed = held.values(one=Value(1)).annotate(n=Count("pk")).values("n")
+    # One query: the counter rows, with the two index lookups as (uncorrelated) subqueries.
+    rows = list(ReviewQueueCount.objects.annotate(
+        oldest=Subquery(oldest_urgent), held=Coalesce(Subquery(claimed), 0)
+    ).values_list("rank", "waiting", "oldest", "held"))
+    waiting = {rank: n for rank, n, _, _ in rows}
+    oldest = rows[0][2] if rows else None
+    claimed_count = rows[0][3] if rows else 0
     return QueueSummary(
-        total=row["total"],
-        by_priority={p.value: row[p.value] for p in priorities},
+        total=sum(waiting.values()),
+        by_priority={p.value: waiting.get(PRIORITY_RANK[p], 0) for p in priorities},
         oldest_urgent_since=oldest,
         oldest_urgent_wait=(now - oldest) if oldest else None,
-        claimed=row["total"] - row["claimable"],
+        claimed=claimed_count,
     )
 
 

@@ -83,6 +83,9 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # In memory, not the default files under var/cache/ that `make run` and other test runs
+    # share (tests/project/test_client_address.py checks that default across processes).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Throttle counters live in the cache; each test starts with none.
     cache.clear()
     # The dashboard's figures are live unless a test is about keeping them.
@@ -135,4 +138,18 @@ def _review_rank_follows_flags(request: pytest.FixtureRequest) -> Iterator[None]
     assert ranked == by_flags, (
         f"review_rank out of step with the flags: ranked only {sorted(ranked - by_flags)}, "
         f"flagged only {sorted(by_flags - ranked)} (services.analyses_review_rank_refresh)"
+    )
+    from collections import Counter
+
+    from diagnosis.models import ReviewQueueCount
+
+    ranks = Counter(
+        Analysis.objects.awaiting_review().values_list("review_rank", flat=True)
+    )
+    counted = {
+        rank: n for rank, n in ReviewQueueCount.objects.values_list("rank", "waiting") if n
+    }
+    assert counted == dict(ranks), (
+        f"ReviewQueueCount {counted} out of step with the ranks {dict(ranks)} "
+        "(services.analyses_review_rank_refresh)"
     )

@@ -13,7 +13,7 @@ from diagnosis.services.analyses import (
     analysis_take_for_run,
 )
 from diagnosis.services.cases import case_create, case_reopen_for_new_photo, case_review_seen
-from diagnosis.services.review_rank import analyses_review_rank_refresh
+from diagnosis.services.review_rank import analyses_review_rank_refresh, review_queue_count
 from diagnosis.services.uploads import (
     MB,
     UPLOAD_MESSAGES,
@@ -28,5 +28,6 @@ __all__ = [
     "analysis_enqueue",
     "analysis_record_error", "analysis_record_result", "analysis_retry_delay",
     "analysis_sweep_stuck", "analysis_take_for_run", "case_create", "case_reopen_for_new_photo",
-    "case_review_seen", "lesion_image_read", "lesion_image_upload", "stored_files_delete",
+    "case_review_seen", "lesion_image_read", "lesion_image_upload", "review_queue_count",
+    "stored_files_delete",
 ]
