@@ -190,9 +190,22 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "patients.security.lockout_response"
+# One address per client for the throttles, axes and the audit log (see audit/addresses.py).
 AXES_CLIENT_IP_CALLABLE = "audit.addresses.client_ip"
-# Number of trusted reverse proxies in front of the app that append to X-Forwarded-For.
+# How many reverse proxies of ours stand in front of the app, each appending the address it saw
+# to X-Forwarded-For. 0: none (the client is REMOTE_ADDR, X-Forwarded-For is ignored), as when
+# the app port is published directly. n: the n-th entry from the right is the client. Set it to
+# the deployment: too high and a client picks its own address by sending the header; too low
+# and every client shares the proxy's address, so one can throttle and lock out the rest.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured(f"NUM_PROXIES={NUM_PROXIES} must be 0 or more")
+
+# The cache holds the throttles' counters, the dashboard's figures and the knowledge names. All
+# processes (gunicorn's workers, runserver's, Celery's) must share it, or each counts only its
+# own requests and a 30/minute limit lets 30 through per process. Default: files under
+# var/cache/ (made on first write), shared without a server; docker compose: Redis.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 # Internationalization
 LANGUAGE_CODE = "en-gb"
@@ -351,6 +364,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
+    # Unset, DRF would key the throttles on the whole X-Forwarded-For, which the client writes.
+    "NUM_PROXIES": NUM_PROXIES,
     # A service's django ValidationError answers 400, like a serializer's.
     "EXCEPTION_HANDLER": "patients.api_errors.exception_handler",
     # OPTIONS answers without the per-field "actions" (the schema has them): DRF's own
@@ -370,12 +385,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response components apart: an upload's file is `format: binary` in the
+    # request (a FileField is a URL only when read back).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 401/403/404/400/413/429 where each operation can answer them, in our JSON shape.
+        "skincare_project.schema.add_error_responses",
+    ],
     # A disease's urgency and a flag's priority are one choice set: one name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "knowledge.models.Urgency",
         # An analysis and a case both have a `status`, from different choice sets.
         "AnalysisStatusEnum": "diagnosis.models.AnalysisStatus",
         "CaseStatusEnum": "diagnosis.models.CaseStatus",
+        # A flag and a timeline event both have a `kind` (the timeline's in two shapes).
+        "FlagKindEnum": "diagnosis.models.FlagKind",
+        "TimelineKindEnum": "audit.models.TimelineKind",
     },
 }
 
