@@ -6,7 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 
@@ -37,10 +39,28 @@ class ClinicianTimelineEventOutputSerializer(TimelineEventOutputSerializer):
         fields = (*TimelineEventOutputSerializer.Meta.fields, "actor", "patient_visible", "data")
 
 
+class _PatientEventExactly(OpenApiSerializerExtension):
+    """A patient's event documented with no other field (additionalProperties: false).
+
+    What a patient must not see is the schema's promise too, and it is what tells the two
+    shapes apart: a clinician's event (a patient's plus three fields) would fit both.
+    """
+
+    target_class = TimelineEventOutputSerializer
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> Any:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
+
+
 @extend_schema(
     description="Oldest first. Patients get their own cases' patient-visible events, without "
     "`actor`, `patient_visible` and `data`; clinicians get every event.",
-    responses=ClinicianTimelineEventOutputSerializer(many=True),
+    responses=PolymorphicProxySerializer(
+        component_name="TimelineEventForRole",
+        serializers=[TimelineEventOutputSerializer, ClinicianTimelineEventOutputSerializer],
+        resource_type_field_name=None,
+    ),
 )
 class CaseTimelineApi(AuditedViewMixin, generics.ListAPIView[TimelineEvent]):
     """A case's history: opened, photos, analyses, flags, claims, reviews, messages."""

@@ -161,7 +161,12 @@ class ClaimApi(_ReviewApi):
     permission_classes = [IsAuthenticated, IsDermatologist]
     audit_actions = {"POST": "claim"}
 
-    @extend_schema(request=None, responses={200: ClaimSerializer, 409: CONFLICT})
+    @extend_schema(request=None, responses={
+        200: ClaimSerializer, 409: CONFLICT,
+        400: OpenApiResponse(description="The analysis is not awaiting review."),
+        403: OpenApiResponse(description="Not a dermatologist, or you escalated this case "
+                             "(a colleague gives the second opinion)."),
+    })
     def post(self, request: Request, pk: int) -> Response:
         analysis = self.analysis(pk)
         with _service_errors():
@@ -276,6 +281,7 @@ class ImageAnnotationsApi(AuditedViewMixin, generics.GenericAPIView[Any]):
     permission_classes = [IsAuthenticated, IsClinician]
     audit_object_type = "diagnosis.lesionimage"
     audit_actions = {"GET": "list", "POST": "annotate"}
+    pagination_class = None  # a photo's annotations are a few: the list, whole
 
     def get_permissions(self) -> list[Any]:
         if self.request.method == "POST":

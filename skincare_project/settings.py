@@ -385,12 +385,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response components apart: an upload's file is `format: binary` in the
+    # request (a FileField is a URL only when read back).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 401/403/404/400/413/429 where each operation can answer them, in our JSON shape.
+        "skincare_project.schema.add_error_responses",
+    ],
     # A disease's urgency and a flag's priority are one choice set: one name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "knowledge.models.Urgency",
         # An analysis and a case both have a `status`, from different choice sets.
         "AnalysisStatusEnum": "diagnosis.models.AnalysisStatus",
         "CaseStatusEnum": "diagnosis.models.CaseStatus",
+        # A flag and a timeline event both have a `kind` (the timeline's in two shapes).
+        "FlagKindEnum": "diagnosis.models.FlagKind",
+        "TimelineKindEnum": "audit.models.TimelineKind",
     },
 }
 
