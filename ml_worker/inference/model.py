@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ml_worker.inference.cam import CamWeights
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.preprocess import Preprocessing, model_input
@@ -49,7 +50,12 @@ class Heads:
 
 
 class Network:
-    """A LiteRT interpreter returning (logits, features) for one uint8 image."""
+    """A LiteRT interpreter returning (logits, features) for one uint8 image.
+
+    From issue 20 the file may have a third output, the last feature map (rows, cols,
+    channels) the pool averages (`training.cam_export`); older two-output files still load,
+    and then `has_feature_map` is False and no heat maps are drawn.
+    """
 
     def __init__(self, tflite_path: Path, num_threads: int) -> None:
         try:
@@ -69,32 +75,60 @@ class Network:
             )
         self.input_size = (int(inp[0]["shape"][1]), int(inp[0]["shape"][2]))  # (height, width)
         self._input = inp[0]["index"]
-        outs = {int(d["shape"][-1]): d["index"] for d in self._interp.get_output_details()}
-        if len(CLASSES) not in outs or len(outs) != 2:
-            raise ModelUnavailableError(f"{tflite_path.name} has unexpected outputs {list(outs)}")
+        details = self._interp.get_output_details()
+        maps = [d["index"] for d in details if len(d["shape"]) == 4]
+        outs = {int(d["shape"][-1]): d["index"] for d in details if len(d["shape"]) == 2}
+        if len(CLASSES) not in outs or len(outs) != 2 or len(maps) > 1 or len(details) > 3:
+            shapes = [d["shape"].tolist() for d in details]
+            raise ModelUnavailableError(f"{tflite_path.name} has unexpected outputs {shapes}")
         self._logits = outs.pop(len(CLASSES))
         self._features = next(iter(outs.values()))
+        self._feature_map: int | None = maps[0] if maps else None
         self._lock = threading.Lock()
 
-    def __call__(self, model_rgb: npt.NDArray[np.uint8]) -> tuple[FloatArray, FloatArray]:
+    @property
+    def has_feature_map(self) -> bool:
+        return self._feature_map is not None
+
+    def run(
+        self, model_rgb: npt.NDArray[np.uint8]
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        """(logits, features, feature map or None) for one image."""
         x = model_rgb.astype(np.float32)[None]
         with self._lock:  # one interpreter is not re-entrant
             self._interp.set_tensor(self._input, x)
             self._interp.invoke()
             logits = self._interp.get_tensor(self._logits)[0].copy()
             features = self._interp.get_tensor(self._features)[0].copy()
+            fmap = (
+                None if self._feature_map is None
+                else self._interp.get_tensor(self._feature_map)[0].copy()
+            )
+        return logits, features, fmap
+
+    def __call__(self, model_rgb: npt.NDArray[np.uint8]) -> tuple[FloatArray, FloatArray]:
+        logits, features, _ = self.run(model_rgb)
         return logits, features
 
     def infer(
         self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
     ) -> tuple[FloatArray, FloatArray]:
         """(logits, features), averaged with the left-right mirror image when `tta_flip`."""
-        logits, feats = self(model_rgb)
+        logits, feats, _ = self.infer_with_map(model_rgb, tta_flip)
+        return logits, feats
+
+    def infer_with_map(
+        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        """`infer` and the feature map (None without one), the mirror's map mirrored back."""
+        logits, feats, fmap = self.run(model_rgb)
         if tta_flip:
-            logits2, feats2 = self(np.ascontiguousarray(model_rgb[:, ::-1]))
+            logits2, feats2, fmap2 = self.run(np.ascontiguousarray(model_rgb[:, ::-1]))
             logits = ((logits + logits2) / 2).astype(np.float32)
             feats = ((feats + feats2) / 2).astype(np.float32)
-        return logits, feats
+            if fmap is not None and fmap2 is not None:
+                fmap = ((fmap + fmap2[:, ::-1]) / 2).astype(np.float32)
+        return logits, feats, fmap
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,8 @@ class LoadedModel:
     card: dict[str, Any]
     network: Network
     heads: Heads
+    # The classifier's weights for heat maps (issue 20); None for a model without them.
+    cam: CamWeights | None = None
 
     @property
     def version(self) -> str:
@@ -206,7 +242,19 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         photo_type_rule=photo_type_rule,
         operating_point=OperatingPoint.from_card(thr),
     )
-    return LoadedModel(card=card, network=network, heads=heads)
+    cam = _cam_weights(directory, card, network)
+    return LoadedModel(card=card, network=network, heads=heads, cam=cam)
+
+
+def _cam_weights(directory: Path, card: dict[str, Any], network: Network) -> CamWeights | None:
+    """The heat maps' weights where both the card and the TFLite file have them."""
+    name = card["files"].get("cam")
+    if not name or not network.has_feature_map:
+        return None
+    try:
+        return CamWeights.load(directory / name)
+    except (OSError, KeyError, ValueError) as e:
+        raise ModelUnavailableError(f"heat-map weights {name}: {e}") from e
 
 
 _cache: dict[int, LoadedModel] = {}

@@ -6,12 +6,14 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ml_worker.inference.cam import heat_maps
 from ml_worker.inference.decode import decode_image
 from ml_worker.inference.errors import ImageDecodeError
 from ml_worker.inference.model import LoadedModel, get_model
 from ml_worker.inference.quality import assess
 from ml_worker.inference.results import (
     AnalysisResult,
+    HeatMap,
     SkinResult,
     StageOutcome,
     Status,
@@ -102,7 +104,9 @@ def analyze(
             messages=tuple(r.message for r in quality.reasons),
         )
 
-    (logits, feats), net_ms = clock.run(lambda: model.network.infer(x, model.tta_flip))
+    (logits, feats, fmap), net_ms = clock.run(
+        lambda: model.network.infer_with_map(x, model.tta_flip)
+    )
 
     def skin_check() -> SkinResult:
         return h.skin_rule.decide(float(h.skin_model.prob(feats)), colour_skin_ratio(x))
@@ -151,6 +155,14 @@ def analyze(
         method=h.unknown.method,
     )
     clock.record("unknown", ms, not unknown.is_unknown)
+    maps: tuple[HeatMap, ...] = ()
+    if model.cam is not None and fmap is not None:
+        # Not a stage of its own (the stages are the gates and the answer); `ml_worker.bench`
+        # times it. Under a millisecond: a (42, 1280) x (1280,) product per map.
+        photo_shape = (int(decoded.rgb.shape[0]), int(decoded.rgb.shape[1]))
+        maps = heat_maps(
+            fmap, model.cam, cls.predicted, photo_shape, model.input_size, model.preprocessing
+        )
     return clock.result(
         "unknown" if unknown.is_unknown else "ok",
         quality=quality,
@@ -160,6 +172,7 @@ def analyze(
         unknown=unknown,
         photo_type=photo_type,
         triage=triage,
+        heat_maps=maps,
         messages=(
             ("This does not look like any of the 8 lesion types the model knows.",)
             if unknown.is_unknown

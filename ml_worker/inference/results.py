@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
 
 Status = Literal[
     "ok", "rejected_quality", "rejected_not_skin", "not_dermoscopic", "unknown", "error"
@@ -100,6 +103,21 @@ class UnknownResult:
     method: str
 
 
+@dataclass(frozen=True, eq=False)
+class HeatMap:
+    """A class activation map (inference.cam): where the network's evidence for `code` lies."""
+
+    code: str
+    values: npt.NDArray[np.uint8]  # (rows, cols) at feature resolution, photo's orientation
+    peak: float  # the strongest cell's evidence in logit units (255 in `values`); 0: none
+    box: tuple[float, float, float, float]  # the part of the photo the network saw (fractions)
+
+    def summary(self) -> dict[str, Any]:
+        """What the stored result keeps; the values go to their own small PNG."""
+        rows, cols = self.values.shape
+        return {"code": self.code, "peak": self.peak, "box": list(self.box), "shape": [rows, cols]}
+
+
 @dataclass(frozen=True)
 class AnalysisResult:
     status: Status
@@ -116,6 +134,11 @@ class AnalysisResult:
     error: str | None = None
     error_code: str | None = None
     messages: tuple[str, ...] = field(default_factory=tuple)
+    # Top class, then melanoma when it is not the top class; empty without a classification
+    # or with a model that has no feature-map output. For clinicians only (issue 20).
+    heat_maps: tuple[HeatMap, ...] = field(default_factory=tuple, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(replace(self, heat_maps=()))
+        out["heat_maps"] = [m.summary() for m in self.heat_maps]
+        return out

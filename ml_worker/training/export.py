@@ -44,6 +44,7 @@ from ml_worker.metrics import (
 )
 from ml_worker.training import fit_heads as fh
 from ml_worker.training import fit_triage as ft
+from ml_worker.training.cam_export import export_cam
 from ml_worker.training.data import (
     Item,
     dermoscopy_items,
@@ -311,6 +312,8 @@ def export_all(
     }
     card["leave_classes_out"] = leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va)
     (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    # The heat maps' feature-map output and weights (issue 20); no answer changes.
+    card = export_cam(model_dir)
     shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
     return card
