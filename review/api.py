@@ -89,8 +89,10 @@ class QueueApi(_ReviewApi):
     audit_actions = {"GET": "list"}
     pagination_class = QueuePagination
 
-    @extend_schema(parameters=[QueueFilterSerializer],
-                   responses={200: QueueItemSerializer(many=True)})
+    @extend_schema(parameters=[QueueFilterSerializer], responses={
+        200: QueueItemSerializer(many=True),
+        400: OpenApiResponse(description="A filter out of its choices or range."),
+    })
     def get(self, request: Request) -> Response:
         params = QueueFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

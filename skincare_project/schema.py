@@ -88,9 +88,14 @@ def error_codes(view: APIView, method: str, operation: dict[str, Any]) -> set[in
     return codes
 
 
-def _error_schema(code: str) -> dict[str, str]:
+def _error_content(view: APIView, code: str) -> dict[str, Any]:
+    """The error body in each JSON type the view renders: a FHIR client asking for
+    application/fhir+json gets its errors in that type too (diagnosis.api.CaseFhirApi)."""
     name = VALIDATION_ERROR if code == "400" else ERROR
-    return {"$ref": f"#/components/schemas/{name}"}
+    types = [r.media_type for r in view.get_renderers()
+             if r.media_type == "application/json" or r.media_type.endswith("+json")]
+    return {media: {"schema": {"$ref": f"#/components/schemas/{name}"}}
+            for media in types or ["application/json"]}
 
 
 def add_error_responses(
@@ -112,5 +117,5 @@ def add_error_responses(
             responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
         for code, response in responses.items():
             if code.isdigit() and int(code) >= 400 and "content" not in response:
-                response["content"] = {"application/json": {"schema": _error_schema(code)}}
+                response["content"] = _error_content(view, code)
     return result

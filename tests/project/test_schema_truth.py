@@ -155,6 +155,19 @@ def test_the_timeline_documents_the_patients_and_the_clinicians_events(
                                      "results": [{**events["alice"][0], "data": {}}]})
 
 
+def test_the_fhir_routes_errors_in_fhir_json_are_documented(
+    client: Client, alice: User
+) -> None:
+    doc = openapi(client)
+    api = APIClient(HTTP_AUTHORIZATION=token_header(alice))
+    path = "/api/v1/cases/987654/fhir/"
+    for response in (api.get(path, {"format": "fhir"}),
+                     api.get(path, HTTP_ACCEPT="application/fhir+json")):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/fhir+json"
+        assert undocumented(doc, "/api/v1/cases/{id}/fhir/", "get", response) is None
+
+
 def test_an_error_body_that_is_not_the_documented_shape_is_caught(client: Client) -> None:
     """The checks above can fail: a 404 whose body is not {"detail": "..."} does."""
     doc = openapi(client)
