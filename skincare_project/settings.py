@@ -117,6 +117,8 @@ MIDDLEWARE = [
     # Outside the rest, so error answers carry the headers too.
     "skincare_project.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A chunked body without Content-Length would reach the views as empty: 411 instead.
+    "skincare_project.request_body.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
