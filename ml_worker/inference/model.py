@@ -247,9 +247,11 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
 
 
 def _cam_weights(directory: Path, card: dict[str, Any], network: Network) -> CamWeights | None:
-    """The heat maps' weights where both the card and the TFLite file have them."""
+    """The heat maps' weights where the card and the TFLite file have them and the card says
+    the maps passed their check (`training.cam_check`: a map that shows no more than a centred
+    blob would is not shown to dermatologists)."""
     name = card["files"].get("cam")
-    if not name or not network.has_feature_map:
+    if not name or not network.has_feature_map or not card.get("heat_maps", {}).get("ship"):
         return None
     try:
         return CamWeights.load(directory / name)

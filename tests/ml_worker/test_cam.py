@@ -23,8 +23,8 @@ def _photos(data_dir: Path) -> list[str]:
 
 
 def _two_output_copy(tmp_path: Path) -> Path:
-    """The shipped model directory with the feature map taken off the TFLite outputs: the
-    file as it was before `cam_export`."""
+    """The shipped model directory with the feature map taken off the TFLite outputs (the
+    file as it was before `cam_export`), its card saying maps may be drawn."""
     from tensorflow.lite.tools import flatbuffer_utils as fu
 
     card = json.loads((DEFAULT_MODEL_DIR / CARD_NAME).read_text())
@@ -36,12 +36,35 @@ def _two_output_copy(tmp_path: Path) -> Path:
     for sig in m.signatureDefs or []:
         sig.outputs = [t for t in sig.outputs if t.name != "feature_map"]
     fu.write_model(m, str(out / card["files"]["tflite"]))
+    card["heat_maps"] = {**card.get("heat_maps", {}), "ship": True}  # draw none even so
+    (out / CARD_NAME).write_text(json.dumps(card))
     return out
 
 
 @pytest.fixture(scope="module")
 def old_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _two_output_copy(tmp_path_factory.mktemp("old"))
+
+
+@pytest.fixture(scope="module")
+def shipping(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    """The shipped model with a card that says its maps passed the check (they did not)."""
+    out = tmp_path_factory.mktemp("shipping") / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, out)
+    card = json.loads((out / CARD_NAME).read_text())
+    card["heat_maps"] = {**card.get("heat_maps", {}), "ship": True}
+    (out / CARD_NAME).write_text(json.dumps(card))
+    return load_model(out)
+
+
+def test_the_shipped_model_draws_no_map_since_its_maps_failed_the_check(
+    data_dir: Path, model: LoadedModel
+) -> None:
+    assert model.card["heat_maps"]["ship"] is False and model.network.has_feature_map
+    assert model.cam is None
+    r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
+    assert r.classification is not None and r.heat_maps == ()
+    assert r.to_dict()["heat_maps"] == []
 
 
 def test_the_feature_map_output_leaves_logits_and_features_bit_identical(
@@ -61,8 +84,9 @@ def test_the_feature_map_output_leaves_logits_and_features_bit_identical(
 
 
 def test_each_class_map_averaged_is_its_logit_less_the_bias(
-    data_dir: Path, model: LoadedModel
+    data_dir: Path, shipping: LoadedModel
 ) -> None:
+    model = shipping
     assert model.cam is not None
     for rel in _photos(data_dir):
         logits, _, fmap = model.network.run(model.input_for(read_rgb(data_dir, rel)))
@@ -73,8 +97,9 @@ def test_each_class_map_averaged_is_its_logit_less_the_bias(
 
 
 def test_a_result_carries_the_top_class_map_and_melanomas_when_it_is_not_top(
-    data_dir: Path, model: LoadedModel
+    data_dir: Path, shipping: LoadedModel
 ) -> None:
+    model = shipping
     for rel in _photos(data_dir):
         r = analyze(read_bytes(data_dir, rel), model)
         assert r.classification is not None
@@ -98,8 +123,9 @@ def test_a_two_output_model_still_loads_and_draws_no_map(data_dir: Path, old_dir
 
 
 def test_a_portrait_photos_map_is_turned_back_to_the_photos_orientation(
-    data_dir: Path, model: LoadedModel
+    data_dir: Path, shipping: LoadedModel
 ) -> None:
+    model = shipping
     rgb = read_rgb(data_dir, HAM_IMAGES["nv"])
     assert model.cam is not None
     _, _, fmap = model.network.run(model.input_for(rgb))
@@ -125,3 +151,32 @@ def test_the_box_is_the_part_of_the_photo_the_network_saw(
     photo = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
     box = photo[round(top * h) : round(bottom * h), round(left * w) : round(right * w)]
     assert np.array_equal(model_input(box, 168, 224, prep), model_input(photo, 168, 224, prep))
+
+
+def test_the_checks_lesion_mask_takes_the_central_dark_lesion_not_a_dark_corner() -> None:
+    from ml_worker.training.cam_check import lesion_mask
+
+    rgb = np.full((168, 224, 3), 200, np.uint8)
+    yy, xx = np.mgrid[0:168, 0:224]
+    lesion = (yy - 90) ** 2 + (xx - 120) ** 2 < 40**2
+    rgb[lesion] = 60
+    rgb[(yy < 30) & (xx < 30)] = 20  # a dermatoscope's dark vignette corner
+    mask = lesion_mask(rgb)
+    assert (mask & lesion).sum() / lesion.sum() > 0.95
+    assert not mask[:30, :30].any()
+
+
+def test_the_checks_baselines_are_centred_and_keep_the_maps_mass() -> None:
+    from ml_worker.training.cam_check import centred_baselines
+
+    up = np.zeros((168, 224))
+    up[20:60, 150:200] = 1.0  # a map off to the top right
+    up /= up.sum()
+    blob, moved = centred_baselines(up)
+    for m in (blob, moved):
+        assert m.sum() == pytest.approx(1.0)
+        yy, xx = np.mgrid[0:168, 0:224] + 0.5
+        assert (m * yy).sum() == pytest.approx(84, abs=1) and (m * xx).sum() == pytest.approx(
+            112, abs=1
+        )
+    assert moved.max() == pytest.approx(up.max(), rel=1e-3)  # the same map, only moved
