@@ -140,5 +140,7 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(replace(self, heat_maps=()))
-        out["heat_maps"] = [m.summary() for m in self.heat_maps]
+        del out["heat_maps"]
+        if self.heat_maps:  # no key at all where there are none (the stored results, the API)
+            out["heat_maps"] = [m.summary() for m in self.heat_maps]
         return out

@@ -64,7 +64,7 @@ def test_the_shipped_model_draws_no_map_since_its_maps_failed_the_check(
     assert model.cam is None
     r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
     assert r.classification is not None and r.heat_maps == ()
-    assert r.to_dict()["heat_maps"] == []
+    assert "heat_maps" not in r.to_dict()
 
 
 def test_the_feature_map_output_leaves_logits_and_features_bit_identical(
@@ -119,7 +119,7 @@ def test_a_two_output_model_still_loads_and_draws_no_map(data_dir: Path, old_dir
     assert old.cam is None
     r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), old)
     assert r.status in ("ok", "unknown") and r.heat_maps == ()
-    assert r.to_dict()["heat_maps"] == []
+    assert "heat_maps" not in r.to_dict()
 
 
 def test_a_portrait_photos_map_is_turned_back_to_the_photos_orientation(
