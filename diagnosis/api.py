@@ -7,7 +7,7 @@ only the patient who owns a case writes to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -18,10 +18,11 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAcceptable, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -261,8 +262,24 @@ class AnalysisDetailApi(_DiagnosisView):
         return Response(data)
 
 
+class FileAnswerNegotiation(DefaultContentNegotiation):
+    """For views that answer a file (a JPEG, a zip) themselves: an Accept naming the file's
+    type (`Accept: image/jpeg`) is not refused with a 406; errors are rendered as JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 class _ImageFileApi(_DiagnosisView):
     thumbnail = False
+    content_negotiation_class = FileAnswerNegotiation
     audit_object_type = "diagnosis.lesionimage"
 
     def get_queryset(self) -> QuerySet[LesionImage]:

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.mixins import AuditedViewMixin, audit_target
+from diagnosis.api import FileAnswerNegotiation
 from diagnosis.models import Analysis, LesionImage
 from diagnosis.serializers import AnalysisOutputSerializer
 from diagnosis.views import request_user
@@ -362,6 +363,7 @@ class ExportApi(AuditedViewMixin, generics.GenericAPIView[Any]):
     permission_classes = [IsAuthenticated, IsAdminRole]
     audit_object_type = "diagnosis.review"
     audit_actions = {"GET": "export"}
+    content_negotiation_class = FileAnswerNegotiation  # `Accept: application/zip` is no 406
 
     @extend_schema(
         parameters=[inline_serializer("ExportParams", {"all": serializers.BooleanField(

@@ -168,6 +168,21 @@ def test_the_fhir_routes_errors_in_fhir_json_are_documented(
         assert undocumented(doc, "/api/v1/cases/{id}/fhir/", "get", response) is None
 
 
+def test_a_client_asking_for_the_photos_type_gets_the_photo_or_a_json_error(
+    client: Client, alice: User, admin: User, world: ApiWorld
+) -> None:
+    doc = openapi(client)
+    api = APIClient(HTTP_AUTHORIZATION=token_header(alice))
+    for pk, status in ((world.image, 200), (987654, 404)):
+        response = api.get(f"/api/v1/images/{pk}/file/", HTTP_ACCEPT="image/jpeg")
+        assert response.status_code == status
+        assert undocumented(doc, "/api/v1/images/{id}/file/", "get", response) is None
+    export = APIClient(HTTP_AUTHORIZATION=token_header(admin)).get(
+        "/api/v1/review/export/", HTTP_ACCEPT="application/zip")
+    assert export.status_code == 200
+    assert export["Content-Type"] == "application/zip"
+
+
 def test_an_error_body_that_is_not_the_documented_shape_is_caught(client: Client) -> None:
     """The checks above can fail: a 404 whose body is not {"detail": "..."} does."""
     doc = openapi(client)
