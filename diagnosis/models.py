@@ -304,8 +304,8 @@ class Analysis(models.Model):
     # committed); the sweeper sends such rows on its next run, whatever their age.
     publish_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The Celery message running it: the same message delivered again (its worker died, or a
-    # database error sent it back) takes the row over at once instead of waiting for the
-    # sweeper to call the run stale.
+    # database error sent it back) takes the row over at once, when the run's lease proves
+    # the old run gone (services.analysis_run_lease), instead of waiting for the sweeper.
     task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     # What the pipeline said (AnalysisResult.to_dict()), and the parts the queue filters on.

@@ -46,7 +46,7 @@ def _load_model_in_child(**kwargs: Any) -> None:
     time_limit=settings.ANALYSIS_TIME_LIMIT,
     ignore_result=True,
     # The database went away (a restart, a failover): the same message comes back in 1, 2,
-    # 4 ... 30 s and takes its row over (analysis_take_for_run's task_id), instead of being
+    # 4 ... 30 s and takes its row over (the run's lease and task_id), instead of being
     # acknowledged as failed and waiting minutes for the sweeper.
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
@@ -57,22 +57,30 @@ def analyze_image(self: Any, analysis_id: int) -> str:
     """Run the pipeline on one analysis' image and finish its row."""
     from diagnosis import services
 
-    analysis = services.analysis_take_for_run(
-        analysis_id=analysis_id, task_id=self.request.id or ""
-    )
-    if analysis is None:
-        return "skipped"
+    with services.analysis_run_lease(analysis_id=analysis_id) as lease:
+        if lease is services.RunLease.BUSY:
+            return "skipped"  # a live run holds it (two copies of one message at once)
+        analysis = services.analysis_take_for_run(
+            analysis_id=analysis_id, task_id=self.request.id or "",
+            takeover=lease is services.RunLease.HELD,
+        )
+        if analysis is None:
+            return "skipped"
+        return _run(analysis, services)
+
+
+def _run(analysis: Any, services: Any) -> str:
     try:
         model = get_model()
         data = services.lesion_image_read(image=analysis.image)
         result = analyze(data, model)
     except Exception as exc:  # includes SoftTimeLimitExceeded and a missing model
         logger.warning(
-            "analysis %s attempt %s failed: %s", analysis_id, analysis.attempts, type(exc).__name__
+            "analysis %s attempt %s failed: %s", analysis.pk, analysis.attempts, type(exc).__name__
         )
         if services.analysis_record_error(analysis=analysis, error=f"{type(exc).__name__}: {exc}"):
             services.analysis_enqueue(
-                analysis_id=analysis_id,
+                analysis_id=analysis.pk,
                 countdown=services.analysis_retry_delay(attempts=analysis.attempts),
             )
             return "retrying"

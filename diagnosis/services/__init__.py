@@ -5,10 +5,12 @@
 
 from diagnosis.services.analyses import (
     ANALYZE_IMAGE_TASK,
+    RunLease,
     analysis_enqueue,
     analysis_record_error,
     analysis_record_result,
     analysis_retry_delay,
+    analysis_run_lease,
     analysis_sweep_stuck,
     analysis_take_for_run,
 )
@@ -26,7 +28,8 @@ from diagnosis.services.uploads import (
 __all__ = [
     "ANALYZE_IMAGE_TASK", "MB", "UPLOAD_MESSAGES", "UploadOutcome", "analyses_review_rank_refresh",
     "analysis_enqueue",
-    "analysis_record_error", "analysis_record_result", "analysis_retry_delay",
+    "RunLease", "analysis_record_error", "analysis_record_result", "analysis_retry_delay",
+    "analysis_run_lease",
     "analysis_sweep_stuck", "analysis_take_for_run", "case_create", "case_reopen_for_new_photo",
     "case_review_seen", "lesion_image_read", "lesion_image_upload", "review_queue_count",
     "stored_files_delete",

@@ -9,13 +9,15 @@ the row.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -85,19 +87,61 @@ def _runnable(now: dt.datetime) -> Q:
     return Q(status=AnalysisStatus.QUEUED) | Q(status=AnalysisStatus.RUNNING, started_at__lt=stale)
 
 
-def analysis_take_for_run(*, analysis_id: int, task_id: str = "") -> Analysis | None:
+class RunLease(enum.Enum):
+    HELD = "held"  # this process holds it: nobody else is running the analysis
+    BUSY = "busy"  # a live process holds it
+    UNPROVEN = "unproven"  # the database has no advisory locks (SQLite): nothing is proven
+
+
+# Any int4: the first key of our advisory locks, the analysis id is the second.
+_LEASE_NAMESPACE = 0x5C1A
+
+
+@contextmanager
+def analysis_run_lease(*, analysis_id: int) -> Iterator[RunLease]:
+    """The run's lease: a PostgreSQL session-level advisory lock on the analysis, held by the
+    process that runs it from before it takes the row until it has recorded the result.
+
+    The database drops it when that process's connection ends (a SIGKILLed worker, a lost
+    connection), so a free lease on a running row proves its run is gone, and a held one that
+    a live run is still going (two copies of one message at once). Needs session-level locks:
+    behind PgBouncer, its session pooling mode.
+    """
+    if connection.vendor != "postgresql":
+        yield RunLease.UNPROVEN
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LEASE_NAMESPACE, analysis_id])
+        held = bool(cur.fetchone()[0])
+    if not held:
+        yield RunLease.BUSY
+        return
+    try:
+        yield RunLease.HELD
+    finally:
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_LEASE_NAMESPACE, analysis_id])
+        except DatabaseError:  # the connection is gone, and the lock went with it
+            logger.info("lease on analysis %s ended with its connection", analysis_id)
+
+
+def analysis_take_for_run(
+    *, analysis_id: int, task_id: str = "", takeover: bool = False
+) -> Analysis | None:
     """Take the row for this worker, counting the attempt; None if it is not ours to run.
 
-    A duplicated task finds the row running (or finished) and does nothing. The message
-    that was running it, delivered again (`task_id`: its worker died, or a database error
-    sent it back), takes it over at once: a live run never sees its own message again, so the
-    run it replaces is gone. A row that used up its attempts is failed here, so a poison
-    image stops looping.
+    A duplicated task finds the row running (or finished) and does nothing. With `takeover`
+    (the caller holds the run's lease, analysis_run_lease, which proves no live process runs
+    the row), the message that was running it, delivered again (`task_id`: its worker died,
+    or a database error sent it back), takes it over at once instead of waiting for the
+    sweeper to call the run stale. A row that used up its attempts is failed here, so a
+    poison image stops looping.
     """
     now = timezone.now()
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
     ours = _runnable(now)
-    if task_id:
+    if takeover and task_id:
         ours |= Q(status=AnalysisStatus.RUNNING, task_id=task_id)
     # Never for a photo the patient removed (image_services finishes its rows; this is the
     # guard for a row that slipped past that).

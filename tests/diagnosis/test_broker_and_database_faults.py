@@ -3,13 +3,14 @@ recovery does not wait for the sweeper's stale limits (issue 18, items 1 and 4).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from kombu.exceptions import OperationalError as BrokerDown
 from rest_framework.test import APIClient
 
@@ -20,6 +21,9 @@ from skincare_project.celery import app as celery_app
 from tests.diagnosis.conftest import photo_file, stored_files, upload
 
 TASK = celery_app.tasks["ml_worker.tasks.analyze_image"]
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's (CI runs it)"
+)
 
 
 @pytest.fixture
@@ -127,12 +131,16 @@ def test_the_message_that_was_running_a_row_takes_it_over_at_once(
     alice_case: Case, lesion_jpeg: bytes
 ) -> None:
     pk = upload(alice_case, lesion_jpeg).analysis.pk
-    first = services.analysis_take_for_run(analysis_id=pk, task_id="message-1")
+    first = services.analysis_take_for_run(analysis_id=pk, task_id="message-1", takeover=True)
     assert first is not None and first.attempts == 1
-    # Its worker is SIGKILLed; the broker delivers message-1 again a moment later.
+    # Its worker is SIGKILLed (its lease goes with its connection); the broker delivers
+    # message-1 again a moment later, and the new run holds the lease.
 
-    assert services.analysis_take_for_run(analysis_id=pk, task_id="message-2") is None
-    again = services.analysis_take_for_run(analysis_id=pk, task_id="message-1")
+    assert (
+        services.analysis_take_for_run(analysis_id=pk, task_id="message-2", takeover=True) is None
+    )
+    assert services.analysis_take_for_run(analysis_id=pk, task_id="message-1") is None  # no lease
+    again = services.analysis_take_for_run(analysis_id=pk, task_id="message-1", takeover=True)
 
     assert again is not None and again.attempts == 2 and again.task_id == "message-1"
     assert not services.analysis_record_result(  # the dead run, had it lived, lost the row
@@ -147,13 +155,16 @@ def test_a_message_that_keeps_killing_its_worker_stops_at_the_attempt_limit(
 ) -> None:
     pk = upload(alice_case, lesion_jpeg).analysis.pk
     for _ in range(settings.ANALYSIS_MAX_ATTEMPTS):
-        assert services.analysis_take_for_run(analysis_id=pk, task_id="poison") is not None
+        assert services.analysis_take_for_run(
+            analysis_id=pk, task_id="poison", takeover=True
+        ) is not None
 
-    assert services.analysis_take_for_run(analysis_id=pk, task_id="poison") is None
+    assert services.analysis_take_for_run(analysis_id=pk, task_id="poison", takeover=True) is None
     analysis = Analysis.objects.get(pk=pk)
     assert analysis.status == AnalysisStatus.FAILED and "gave up" in analysis.last_error
 
 
+@needs_postgresql  # the retry takes its row over under the lease
 @pytest.mark.django_db
 def test_a_database_error_sends_the_task_back_and_the_retry_finishes_the_row(
     alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
@@ -183,3 +194,79 @@ def services_result(data: bytes) -> Any:
     from ml_worker.inference import analyze
 
     return analyze(data)
+
+
+
+def _queued(case: Case, data: bytes, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A committed upload whose task is still on its way (sent nowhere), so the row is queued."""
+    with monkeypatch.context() as m:
+        m.setattr(TASK, "apply_async", lambda *args, **kwargs: None)
+        return upload(case, data).analysis.pk
+
+
+def _hold_lease_elsewhere(analysis_id: int, held: threading.Event, done: threading.Event) -> None:
+    """Another process's run: its own connection holds the lease until `done`."""
+    try:
+        with services.analysis_run_lease(analysis_id=analysis_id) as lease:
+            assert lease is services.RunLease.HELD
+            held.set()
+            done.wait(10)
+    finally:
+        connection.close()
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_live_run_holds_the_lease_and_a_second_copy_of_its_message_skips(
+    alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pk = _queued(alice_case, lesion_jpeg, monkeypatch)
+    held, done = threading.Event(), threading.Event()
+    other = threading.Thread(target=_hold_lease_elsewhere, args=(pk, held, done))
+    other.start()
+    try:
+        assert held.wait(10)
+        with services.analysis_run_lease(analysis_id=pk) as lease:
+            assert lease is services.RunLease.BUSY
+        assert TASK.apply(args=(pk,), task_id="copy").get() == "skipped"
+    finally:
+        done.set()
+        other.join(10)
+    assert Analysis.objects.get(pk=pk).attempts == 0
+
+    # The holder's connection ended: the lease is free, and the copy runs the analysis.
+    assert TASK.apply(args=(pk,), task_id="copy").get() in ("ok", "unknown")
+    analysis = Analysis.objects.get(pk=pk)
+    assert analysis.status == AnalysisStatus.DONE and analysis.attempts == 1
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_whose_connection_died_is_taken_over_by_its_redelivered_message(
+    alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pk = _queued(alice_case, lesion_jpeg, monkeypatch)
+    held, done = threading.Event(), threading.Event()
+    # A worker took the row under message-1 and then died: its connection, and lease, ended.
+    other = threading.Thread(target=_hold_lease_elsewhere, args=(pk, held, done))
+    other.start()
+    assert held.wait(10)
+    assert services.analysis_take_for_run(analysis_id=pk, task_id="message-1") is not None
+    done.set()
+    other.join(10)
+
+    outcome = TASK.apply(args=(pk,), task_id="message-1").get()
+
+    analysis = Analysis.objects.get(pk=pk)
+    assert outcome in ("ok", "unknown")
+    assert analysis.status == AnalysisStatus.DONE and analysis.attempts == 2
+
+
+@pytest.mark.django_db
+def test_the_lease_is_held_on_postgresql_and_proves_nothing_elsewhere() -> None:
+    # Without advisory locks (SQLite) the task never takes a running row over.
+    expected = (
+        services.RunLease.HELD if connection.vendor == "postgresql" else services.RunLease.UNPROVEN
+    )
+    with services.analysis_run_lease(analysis_id=1) as lease:
+        assert lease is expected
