@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
@@ -71,6 +74,20 @@ def explore(strategy: Any, who: str, answers: Counter[int], failures: list[str])
     run()
 
 
+@pytest.fixture
+def _connection_kept_open() -> Iterator[None]:
+    """A WSGIHandler closes the database connection as each request starts and finishes,
+    which inside the test's transaction is the test's own connection (on PostgreSQL the next
+    query then fails with "the connection is closed"); Django's test client unhooks the same
+    two signals."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("_connection_kept_open")
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     settings: Any, alice: User, dana: User, admin: User
 ) -> None:
