@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -87,6 +87,14 @@ def _run(analysis: Any, services: Any) -> str:
         return "failed"
     recorded = services.analysis_record_result(analysis=analysis, result=result)
     return result.status if recorded else "discarded"
+
+
+@worker_ready.connect
+def _sweep_when_ready(**kwargs: Any) -> None:
+    # A worker that starts (after a crash, a deploy) sweeps at once rather than at beat's
+    # next tick: the runs its predecessor left behind are queued again within seconds.
+    # On the analyses' own queue: the one this worker is sure to consume.
+    sweep_stuck_analyses.apply_async(queue=settings.ANALYSIS_QUEUE)
 
 
 @shared_task(ignore_result=True)

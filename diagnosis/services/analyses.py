@@ -340,13 +340,17 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     """Send again every analysis whose task was lost; returns their ids.
 
     Queued too long: the message was lost (a Redis restart without persistence, a failed
-    publish). Running past the time limit: the worker died and the message was not
-    redelivered. Rows out of attempts are failed instead of retried.
+    publish). In the outbox: its send failed. Running with nobody holding its lease (on
+    PostgreSQL): its worker died, and its message waits unacknowledged in the broker until
+    the visibility timeout (an hour). Running past the time limit: the same, where the lease
+    proves nothing. Rows out of attempts are failed instead of retried.
     """
     now = now or timezone.now()
     queued_before = now - dt.timedelta(seconds=settings.ANALYSIS_QUEUED_STALE_SECONDS)
     running_before = now - dt.timedelta(seconds=settings.ANALYSIS_RUNNING_STALE_SECONDS)
-    stuck = Analysis.objects.stuck(queued_before=queued_before, running_before=running_before)
+    stuck = Analysis.objects.stuck(
+        queued_before=queued_before, running_before=running_before
+    ) | Analysis.objects.filter(_abandoned_runs())
     max_attempts = settings.ANALYSIS_MAX_ATTEMPTS
     out_of_attempts = stuck.filter(attempts__gte=max_attempts).select_related("image__case")
     for stale in out_of_attempts:
@@ -372,3 +376,21 @@ def analysis_sweep_stuck(*, now: dt.datetime | None = None) -> list[int]:
     if resent:
         logger.warning("re-sent %d stuck analyses: %s", len(resent), resent)
     return resent
+
+
+ABANDONED_SCAN_LIMIT = 200  # running rows looked at per sweep (a clinic runs a handful)
+
+
+def _abandoned_runs() -> Q:
+    """The running rows whose run's lease nobody holds (their process died), each as seen
+    (its attempt number), so a redelivered message that takes one over between this look and
+    the sweep's conditional UPDATE (a new attempt) is left alone. Nothing without PostgreSQL."""
+    found = Q(pk__in=[])
+    if connection.vendor != "postgresql":
+        return found
+    running = Analysis.objects.filter(status=AnalysisStatus.RUNNING).order_by("pk")
+    for pk, attempts in running.values_list("pk", "attempts")[:ABANDONED_SCAN_LIMIT]:
+        with analysis_run_lease(analysis_id=pk) as lease:
+            if lease is RunLease.HELD:
+                found |= Q(pk=pk, status=AnalysisStatus.RUNNING, attempts=attempts)
+    return found

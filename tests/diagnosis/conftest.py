@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,36 @@ def store_photo(image: Any, data: bytes) -> None:
 
     for name in (image.file.name, image.thumbnail.name):
         default_storage.save(str(name), ContentFile(data))
+
+
+@contextmanager
+def lease_held_elsewhere(analysis_id: int) -> Iterator[None]:
+    """A live run in another process: another connection holds the analysis' run lease
+    (services.analysis_run_lease) until the block ends. Nothing to hold without PostgreSQL."""
+    from django.db import connection
+
+    from diagnosis.services import RunLease, analysis_run_lease
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    held, done = threading.Event(), threading.Event()
+    seen: list[RunLease] = []
+
+    def hold() -> None:
+        try:
+            with analysis_run_lease(analysis_id=analysis_id) as lease:
+                seen.append(lease)
+                held.set()
+                done.wait(30)
+        finally:
+            connection.close()  # this thread's own connection
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert held.wait(10) and seen == [RunLease.HELD], seen
+        yield
+    finally:
+        done.set()
+        other.join(10)

@@ -3,7 +3,6 @@ recovery does not wait for the sweeper's stale limits (issue 18, items 1 and 4).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ from diagnosis import services
 from diagnosis.models import Analysis, AnalysisStatus, Case
 from ml_worker import tasks
 from skincare_project.celery import app as celery_app
-from tests.diagnosis.conftest import photo_file, stored_files, upload
+from tests.diagnosis.conftest import lease_held_elsewhere, photo_file, stored_files, upload
+from tests.factories import CaseFactory
 
 TASK = celery_app.tasks["ml_worker.tasks.analyze_image"]
 needs_postgresql = pytest.mark.skipif(
@@ -204,34 +204,16 @@ def _queued(case: Case, data: bytes, monkeypatch: pytest.MonkeyPatch) -> int:
         return upload(case, data).analysis.pk
 
 
-def _hold_lease_elsewhere(analysis_id: int, held: threading.Event, done: threading.Event) -> None:
-    """Another process's run: its own connection holds the lease until `done`."""
-    try:
-        with services.analysis_run_lease(analysis_id=analysis_id) as lease:
-            assert lease is services.RunLease.HELD
-            held.set()
-            done.wait(10)
-    finally:
-        connection.close()
-
-
 @needs_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_live_run_holds_the_lease_and_a_second_copy_of_its_message_skips(
     alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pk = _queued(alice_case, lesion_jpeg, monkeypatch)
-    held, done = threading.Event(), threading.Event()
-    other = threading.Thread(target=_hold_lease_elsewhere, args=(pk, held, done))
-    other.start()
-    try:
-        assert held.wait(10)
+    with lease_held_elsewhere(pk):
         with services.analysis_run_lease(analysis_id=pk) as lease:
             assert lease is services.RunLease.BUSY
         assert TASK.apply(args=(pk,), task_id="copy").get() == "skipped"
-    finally:
-        done.set()
-        other.join(10)
     assert Analysis.objects.get(pk=pk).attempts == 0
 
     # The holder's connection ended: the lease is free, and the copy runs the analysis.
@@ -246,14 +228,9 @@ def test_a_run_whose_connection_died_is_taken_over_by_its_redelivered_message(
     alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pk = _queued(alice_case, lesion_jpeg, monkeypatch)
-    held, done = threading.Event(), threading.Event()
     # A worker took the row under message-1 and then died: its connection, and lease, ended.
-    other = threading.Thread(target=_hold_lease_elsewhere, args=(pk, held, done))
-    other.start()
-    assert held.wait(10)
-    assert services.analysis_take_for_run(analysis_id=pk, task_id="message-1") is not None
-    done.set()
-    other.join(10)
+    with lease_held_elsewhere(pk):
+        assert services.analysis_take_for_run(analysis_id=pk, task_id="message-1") is not None
 
     outcome = TASK.apply(args=(pk,), task_id="message-1").get()
 
@@ -270,3 +247,20 @@ def test_the_lease_is_held_on_postgresql_and_proves_nothing_elsewhere() -> None:
     )
     with services.analysis_run_lease(analysis_id=1) as lease:
         assert lease is expected
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_sweep_sends_a_running_row_nobody_holds_at_once_and_leaves_a_live_one(
+    alice_case: Case, lesion_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = _queued(alice_case, lesion_jpeg, monkeypatch)
+    live = _queued(CaseFactory.create(patient=alice_case.patient), lesion_jpeg, monkeypatch)
+    for pk in (dead, live):  # both taken a moment ago: far from the 120 s stale limit
+        assert services.analysis_take_for_run(analysis_id=pk, task_id=f"m{pk}") is not None
+    with lease_held_elsewhere(live):
+        resent = services.analysis_sweep_stuck()  # tasks run in process: `dead` finishes
+
+    assert resent == [dead]
+    assert Analysis.objects.get(pk=dead).status == AnalysisStatus.DONE
+    assert Analysis.objects.get(pk=live).status == AnalysisStatus.RUNNING

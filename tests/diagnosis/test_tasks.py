@@ -19,7 +19,7 @@ from diagnosis.models import Analysis, AnalysisStatus, Case
 from ml_worker import tasks
 from ml_worker.inference import ModelUnavailableError, analyze
 from skincare_project.celery import app as celery_app
-from tests.diagnosis.conftest import NEVUS, jpeg, upload
+from tests.diagnosis.conftest import NEVUS, jpeg, lease_held_elsewhere, upload
 from tests.factories import AnalysisFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,12 +188,12 @@ def test_the_sweeper_resends_analyses_stuck_in_queued_or_running(
         started_at=_ago(running_stale),
     )
     AnalysisFactory.create(queued_at=_ago(1))  # just queued
-    AnalysisFactory.create(status=AnalysisStatus.RUNNING, attempts=1, queued_at=_ago(3),
-                           started_at=_ago(2))  # running normally
+    live = AnalysisFactory.create(status=AnalysisStatus.RUNNING, attempts=1, queued_at=_ago(3),
+                                  started_at=_ago(2))  # running normally: its run holds the lease
     sent = Mock()
     monkeypatch.setattr(tasks.analyze_image, "apply_async", sent)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with lease_held_elsewhere(live.pk), django_capture_on_commit_callbacks(execute=True):
         resent = tasks.sweep_stuck_analyses()
 
     assert resent == 2
