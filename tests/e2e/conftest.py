@@ -104,6 +104,8 @@ def chrome(django_db_setup: None, live_server: LiveServer) -> Iterator[webdriver
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
+    # The console, so each test can check that no page broke the Content-Security-Policy.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(
         service=Service(executable_path=str(CHROMEDRIVER)), options=options
     )
@@ -231,12 +233,24 @@ def browser(
 ) -> Generator[Browser, None, None]:
     """A signed-out browser on the live server; a screenshot is kept if the test fails."""
     chrome.delete_all_cookies()
+    chrome.get_log("browser")  # what earlier tests left in the console
     page = Browser(chrome, live_server.url, screenshot_dir)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         path = page.screenshot(f"FAILED-{request.node.name}")
         print(f"\nscreenshot of the page at failure ({chrome.current_url}): {path}")
+    blocked = csp_violations(chrome.get_log("browser"))
     chrome.delete_all_cookies()
+    # Every page this test opened (scripts, styles, the annotation editor, Swagger UI) ran
+    # under the site's policy without the browser refusing anything.
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
+
+
+def csp_violations(console: list[dict[str, Any]]) -> list[str]:
+    return [
+        entry["message"] for entry in console
+        if "Content Security Policy" in entry.get("message", "")
+    ]
 
 
