@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from diagnosis.forms import _ServiceErrorsMixin
 from diagnosis.models import BodySite, FlagKind
@@ -16,6 +18,28 @@ from review.models import Recommendation, Verdict
 from review.queue import QueueFilters
 
 PREDICTED_CODES = [*CLASSES, UNKNOWN_CODE]
+
+
+class Checkboxes(forms.CheckboxSelectMultiple):
+    """Django's checkbox list, the same markup written here instead of by three templates per
+    option: the queue's filter form has 19 of them on every page view, and their templates
+    cost 4.5 ms of it (review.bench_scale)."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "", '<div><label for="{}"><input type="checkbox" name="{}" value="{}" id="{}"{}>'
+            " {}</label></div>",
+            (
+                (o["attrs"]["id"], o["name"], o["value"], o["attrs"]["id"],
+                 mark_safe(" checked") if o["selected"] else "", o["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for o in group_options
+            ),
+        )
+        return format_html('<div id="{}">{}</div>', widget["attrs"]["id"], options)
 
 
 def predicted_choices() -> list[tuple[str, str]]:
@@ -35,11 +59,11 @@ class QueueFilterForm(forms.Form):
     """GET parameters of the queue page (the API takes the same names)."""
 
     flag = forms.MultipleChoiceField(label="Flag", choices=FlagKind.choices, required=False,
-                                     widget=forms.CheckboxSelectMultiple)
+                                     widget=Checkboxes)
     predicted = forms.MultipleChoiceField(label="Predicted type", choices=predicted_choices,
-                                          required=False, widget=forms.CheckboxSelectMultiple)
+                                          required=False, widget=Checkboxes)
     priority = forms.MultipleChoiceField(label="Priority", choices=Urgency.choices,
-                                         required=False, widget=forms.CheckboxSelectMultiple)
+                                         required=False, widget=Checkboxes)
     body_site = forms.MultipleChoiceField(label="Body site", choices=BodySite.choices,
                                           required=False)
     confidence_min = forms.FloatField(label="Confidence from (%)", required=False,

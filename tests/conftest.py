@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from knowledge.names import condition_names_forget
 from patients.models import User
 from tests.factories import AdminFactory, DermatologistFactory, PatientFactory
 
@@ -88,6 +89,7 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Throttle counters live in the cache; each test starts with none.
     cache.clear()
+    condition_names_forget()  # and this process's copy of the names
     # The dashboard's figures are live unless a test is about keeping them.
     settings.DASHBOARD_FIGURES_MAX_AGE_SECONDS = 0
 
