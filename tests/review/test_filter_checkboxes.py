@@ -44,6 +44,7 @@ def test_each_checkbox_list_matches_djangos_widget(name: str) -> None:
     assert form.is_valid(), form.errors
     ours = form[name]
     field = form.fields[name]
+    assert isinstance(field, forms.MultipleChoiceField)
     django_widget = forms.CheckboxSelectMultiple(choices=field.choices)
     theirs = django_widget.render(name, ours.value(), attrs={"id": f"id_{name}"})
 
