@@ -45,7 +45,7 @@ def test_each_checkbox_list_matches_djangos_widget(name: str) -> None:
     ours = form[name]
     field = form.fields[name]
     assert isinstance(field, forms.MultipleChoiceField)
-    django_widget = forms.CheckboxSelectMultiple(choices=field.choices)
+    django_widget = forms.CheckboxSelectMultiple(choices=list(field.choices))  # type: ignore[arg-type]
     theirs = django_widget.render(name, ours.value(), attrs={"id": f"id_{name}"})
 
     mine, reference = _parsed(str(ours)), _parsed(theirs)
