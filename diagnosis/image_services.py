@@ -28,6 +28,7 @@ from diagnosis.models import (
     Flag,
     FlagKind,
     LesionImage,
+    claim_held,
 )
 from diagnosis.services import analyses_review_rank_refresh, stored_files_delete
 from patients.models import User
@@ -75,9 +76,7 @@ def image_remove(*, image: LesionImage, by: User) -> LesionImage:
             return locked
         if image_is_reviewed(image=locked):
             raise ImageReviewedError(REVIEWED_MESSAGE, code="reviewed")
-        if Analysis.objects.filter(
-            image=locked, claimed_by__isnull=False, claim_expires_at__gt=now
-        ).exists():
+        if Analysis.objects.filter(claim_held(now), image=locked).exists():
             raise ImageReviewedError(IN_REVIEW_MESSAGE, code="in_review")
         LesionImage.objects.filter(pk=locked.pk).update(removed_at=now)
         locked.removed_at = now

@@ -224,6 +224,12 @@ def unclaimed(now: dt.datetime) -> Q:
     return Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
 
 
+def claim_held(now: dt.datetime) -> Q:
+    """A dermatologist holds a live claim on the analysis: what `unclaimed` is not, written
+    so that the partial index of held claims (analysis_review_claims) answers it."""
+    return Q(claimed_by__isnull=False, claim_expires_at__gt=now)
+
+
 class AnalysisQuerySet(models.QuerySet["Analysis"]):
     def visible_to(self, user: Any) -> AnalysisQuerySet:
         scope = _user_scope(user, "image__case__patient")

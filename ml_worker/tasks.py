@@ -66,10 +66,13 @@ def analyze_image(self: Any, analysis_id: int) -> str:
         )
         if analysis is None:
             return "skipped"
-        return _run(analysis, services)
+        return _run(analysis)
 
 
-def _run(analysis: Any, services: Any) -> str:
+def _run(analysis: Any) -> str:
+    """The pipeline on a row this run holds, and the row finished or sent for a retry."""
+    from diagnosis import services
+
     try:
         model = get_model()
         data = services.lesion_image_read(image=analysis.image)

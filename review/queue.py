@@ -23,6 +23,7 @@ from diagnosis.models import (
     AnalysisQuerySet,
     Flag,
     ReviewQueueCount,
+    claim_held,
 )
 from knowledge.models import UNKNOWN_CODE, Disease, Urgency
 from review.models import Review, ReviewOutcome
@@ -140,7 +141,7 @@ def queue_summary(*, now: dt.datetime | None = None) -> QueueSummary:
     oldest_urgent = waiting_rows.filter(review_rank=PRIORITY_RANK[Urgency.URGENT]).order_by(
         "created_at", "id"
     ).values("created_at")[:1]
-    held = waiting_rows.filter(claimed_by__isnull=False, claim_expires_at__gt=now).order_by()
+    held = waiting_rows.filter(claim_held(now)).order_by()
     claimed = held.values(one=Value(1)).annotate(n=Count("pk")).values("n")
     # One query: the counter rows, with the two index lookups as (uncorrelated) subqueries.
     rows = list(ReviewQueueCount.objects.annotate(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit.models import TimelineKind
 from audit.services import record_event
 from diagnosis.case_life import case_move
-from diagnosis.models import Analysis, Case, CaseStatus
+from diagnosis.models import Analysis, Case, CaseStatus, claim_held
 from patients.models import Role, User
 from patients.permissions import has_role
 from review.models import ReviewOutcome
@@ -79,8 +79,7 @@ def review_claim(*, analysis: Analysis, user: User, now: dt.datetime | None = No
         # writes are serialised anyway): one lesion, one reviewer at a time.
         case = Case.objects.select_for_update().get(pk=analysis.image.case_id)
         sibling = (
-            Analysis.objects.filter(image__case=case, claimed_by__isnull=False,
-                                    claim_expires_at__gt=now)
+            Analysis.objects.filter(claim_held(now), image__case=case)
             .exclude(pk=analysis.pk)
             .exclude(claimed_by=user)
             .select_related("claimed_by")
