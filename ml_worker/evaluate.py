@@ -51,7 +51,7 @@ import numpy as np
 
 from ml_worker.groups import grouped_metrics
 from ml_worker.inference import analyze, get_model
-from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
+from ml_worker.inference.labels import BENIGN, CLASSES, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
 from ml_worker.metrics import (
     auroc,
@@ -63,7 +63,6 @@ from ml_worker.metrics import (
 )
 
 REJECTED = ("rejected_quality", "rejected_not_skin", "error")
-BENIGN = tuple(c for c in CLASSES if GROUPS[c] == "benign")
 
 
 def reaches_dermatologist(r: AnalysisResult) -> bool | None:

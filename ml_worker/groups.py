@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ml_worker.inference.labels import CLASSES, GROUPS, MALIGNANT
+from ml_worker.inference.labels import BENIGN, CLASSES, MALIGNANT
 from ml_worker.inference.results import AnalysisResult
 from ml_worker.inference.skin_tone import ITA_GROUP_CODES
 
@@ -34,11 +34,8 @@ UNMEASURED = "unmeasured"
 AGE_BANDS: tuple[tuple[float, str], ...] = (
     (0, "0-29"), (30, "30-44"), (45, "45-59"), (60, "60-74"), (75, "75+"),
 )
-DERIVED = ("ita", "age")  # groupings not read from a column as they are
 # Counts, kept for every group however small.
 ALWAYS_KEPT = ("n", "n_by_label", "status_counts", "quality_reasons")
-
-BENIGN = tuple(c for c in CLASSES if GROUPS[c] == "benign")
 
 
 def group_value(grouping: str, row: dict[str, str], result: AnalysisResult) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from rest_framework.exceptions import APIException, NotFound, ParseError, PermissionDenied
 
 from patients.api_errors import request_limit_error
 
@@ -20,31 +21,36 @@ def is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
+def api_error_response(error: APIException) -> JsonResponse:
+    """The JSON answer DRF's handler gives `error`, for code outside a DRF view: the same
+    {"detail": ...} body and status, and Retry-After when the error has a wait."""
+    response = JsonResponse({"detail": str(error.detail)}, status=error.status_code)
+    wait = getattr(error, "wait", None)
+    if wait:
+        response["Retry-After"] = f"{wait:d}"
+    return response
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api(request):
         return defaults.bad_request(request, exception)
-    limit = request_limit_error(exception)
-    if limit is not None:
-        return JsonResponse({"detail": str(limit.detail)}, status=limit.status_code)
-    return JsonResponse({"detail": "Bad request."}, status=400)
+    return api_error_response(request_limit_error(exception) or ParseError("Bad request."))
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api(request):
         return defaults.permission_denied(request, exception)
-    return JsonResponse({"detail": "You do not have permission to perform this action."},
-                        status=403)
+    return api_error_response(PermissionDenied())
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api(request):
         return defaults.page_not_found(request, exception)
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return api_error_response(NotFound())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not is_api(request):
         return defaults.server_error(request)
     # Nothing about the failure itself: it is logged (django.request), not shown.
-    return JsonResponse({"detail": "A server error occurred. Please try again later."},
-                        status=500)
+    return api_error_response(APIException("A server error occurred. Please try again later."))

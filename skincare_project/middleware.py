@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from patients.api_errors import database_error
-from skincare_project.errors import is_api
+from skincare_project.errors import api_error_response, is_api
 
 
 class ResponseHeadersMiddleware:
@@ -38,6 +38,4 @@ class ResponseHeadersMiddleware:
         unavailable = database_error(exception)
         if unavailable is None:
             return None
-        response = JsonResponse({"detail": str(unavailable.detail)}, status=unavailable.status_code)
-        response["Retry-After"] = str(unavailable.wait)
-        return response
+        return api_error_response(unavailable)

@@ -29,3 +29,4 @@ GROUPS: Final[dict[str, str]] = {
 }
 
 MALIGNANT: Final[tuple[str, ...]] = tuple(c for c in CLASSES if GROUPS[c] == "malignant")
+BENIGN: Final[tuple[str, ...]] = tuple(c for c in CLASSES if GROUPS[c] == "benign")

@@ -91,9 +91,10 @@ class Network:
         return self._feature_map is not None
 
     def run(
-        self, model_rgb: npt.NDArray[np.uint8]
+        self, model_rgb: npt.NDArray[np.uint8], with_map: bool = True
     ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-        """(logits, features, feature map or None) for one image."""
+        """(logits, features, feature map or None) for one image; `with_map=False` leaves the
+        map in the interpreter (a (6, 7, 1280) copy per pass nobody would read)."""
         x = model_rgb.astype(np.float32)[None]
         with self._lock:  # one interpreter is not re-entrant
             self._interp.set_tensor(self._input, x)
@@ -101,29 +102,30 @@ class Network:
             logits = self._interp.get_tensor(self._logits)[0].copy()
             features = self._interp.get_tensor(self._features)[0].copy()
             fmap = (
-                None if self._feature_map is None
+                None if self._feature_map is None or not with_map
                 else self._interp.get_tensor(self._feature_map)[0].copy()
             )
         return logits, features, fmap
 
     def __call__(self, model_rgb: npt.NDArray[np.uint8]) -> tuple[FloatArray, FloatArray]:
-        logits, features, _ = self.run(model_rgb)
+        logits, features, _ = self.run(model_rgb, with_map=False)
         return logits, features
 
     def infer(
         self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
     ) -> tuple[FloatArray, FloatArray]:
         """(logits, features), averaged with the left-right mirror image when `tta_flip`."""
-        logits, feats, _ = self.infer_with_map(model_rgb, tta_flip)
+        logits, feats, _ = self.infer_with_map(model_rgb, tta_flip, with_map=False)
         return logits, feats
 
     def infer_with_map(
-        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
+        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool, with_map: bool = True
     ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-        """`infer` and the feature map (None without one), the mirror's map mirrored back."""
-        logits, feats, fmap = self.run(model_rgb)
+        """`infer` and the feature map (None without one, or without `with_map`), the
+        mirror's map mirrored back."""
+        logits, feats, fmap = self.run(model_rgb, with_map)
         if tta_flip:
-            logits2, feats2, fmap2 = self.run(np.ascontiguousarray(model_rgb[:, ::-1]))
+            logits2, feats2, fmap2 = self.run(np.ascontiguousarray(model_rgb[:, ::-1]), with_map)
             logits = ((logits + logits2) / 2).astype(np.float32)
             feats = ((feats + feats2) / 2).astype(np.float32)
             if fmap is not None and fmap2 is not None:

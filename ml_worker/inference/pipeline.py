@@ -104,12 +104,10 @@ def analyze(
             messages=tuple(r.message for r in quality.reasons),
         )
 
-    def network_pass() -> tuple[Any, Any, Any]:
-        if model.cam is None:  # no heat maps: the feature map is not even copied out
-            return (*model.network.infer(x, model.tta_flip), None)
-        return model.network.infer_with_map(x, model.tta_flip)
-
-    (logits, feats, fmap), net_ms = clock.run(network_pass)
+    # No heat maps (the card does not ship them): the feature map stays in the interpreter.
+    (logits, feats, fmap), net_ms = clock.run(
+        lambda: model.network.infer_with_map(x, model.tta_flip, with_map=model.cam is not None)
+    )
 
     def skin_check() -> SkinResult:
         return h.skin_rule.decide(float(h.skin_model.prob(feats)), colour_skin_ratio(x))

@@ -16,11 +16,11 @@ from rest_framework.test import APIClient
 from diagnosis import services
 from diagnosis.models import Analysis, AnalysisStatus, Case
 from ml_worker import tasks
-from skincare_project.celery import app as celery_app
+from ml_worker.inference import analyze
 from tests.diagnosis.conftest import lease_held_elsewhere, photo_file, stored_files, upload
 from tests.factories import CaseFactory
 
-TASK = celery_app.tasks["ml_worker.tasks.analyze_image"]
+TASK = tasks.analyze_image
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's (CI runs it)"
 )
@@ -37,7 +37,6 @@ def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     monkeypatch.setattr(TASK, "apply_async", refuse)
     yield tried
-    monkeypatch.undo()
 
 
 def _post(case: Case, data: bytes) -> Any:
@@ -144,9 +143,9 @@ def test_the_message_that_was_running_a_row_takes_it_over_at_once(
 
     assert again is not None and again.attempts == 2 and again.task_id == "message-1"
     assert not services.analysis_record_result(  # the dead run, had it lived, lost the row
-        analysis=first, result=services_result(lesion_jpeg)
+        analysis=first, result=analyze(lesion_jpeg)
     )
-    assert services.analysis_record_result(analysis=again, result=services_result(lesion_jpeg))
+    assert services.analysis_record_result(analysis=again, result=analyze(lesion_jpeg))
 
 
 @pytest.mark.django_db
@@ -190,11 +189,11 @@ def test_a_database_error_sends_the_task_back_and_the_retry_finishes_the_row(
     assert tasks.analyze_image.max_retries == settings.ANALYSIS_DB_RETRIES
 
 
-def services_result(data: bytes) -> Any:
-    from ml_worker.inference import analyze
-
-    return analyze(data)
-
+def _runs_to_done(pk: int, *, task_id: str, attempts: int) -> None:
+    """The task, delivered as `task_id`, finishes the row on attempt number `attempts`."""
+    assert TASK.apply(args=(pk,), task_id=task_id).get() in ("ok", "unknown")
+    analysis = Analysis.objects.get(pk=pk)
+    assert analysis.status == AnalysisStatus.DONE and analysis.attempts == attempts
 
 
 def _queued(case: Case, data: bytes, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -217,9 +216,7 @@ def test_a_live_run_holds_the_lease_and_a_second_copy_of_its_message_skips(
     assert Analysis.objects.get(pk=pk).attempts == 0
 
     # The holder's connection ended: the lease is free, and the copy runs the analysis.
-    assert TASK.apply(args=(pk,), task_id="copy").get() in ("ok", "unknown")
-    analysis = Analysis.objects.get(pk=pk)
-    assert analysis.status == AnalysisStatus.DONE and analysis.attempts == 1
+    _runs_to_done(pk, task_id="copy", attempts=1)
 
 
 @needs_postgresql
@@ -232,11 +229,7 @@ def test_a_run_whose_connection_died_is_taken_over_by_its_redelivered_message(
     with lease_held_elsewhere(pk):
         assert services.analysis_take_for_run(analysis_id=pk, task_id="message-1") is not None
 
-    outcome = TASK.apply(args=(pk,), task_id="message-1").get()
-
-    analysis = Analysis.objects.get(pk=pk)
-    assert outcome in ("ok", "unknown")
-    assert analysis.status == AnalysisStatus.DONE and analysis.attempts == 2
+    _runs_to_done(pk, task_id="message-1", attempts=2)
 
 
 @pytest.mark.django_db
