@@ -142,7 +142,8 @@ class CaseFhirApi(_DiagnosisView):
     renderer_classes = [JSONRenderer, FhirJSONRenderer]
 
     def get_queryset(self) -> QuerySet[Case]:
-        return Case.objects.visible_to(self.request.user)
+        user = self.request.user
+        return with_patient_status(Case.objects.visible_to(user), user)
 
     @extend_schema(
         responses={
@@ -172,7 +173,7 @@ class CaseFhirApi(_DiagnosisView):
                 reverse("api_image_file", kwargs={"pk": image.pk})
             ),
         )
-        record = fhir.case_record_read(case=case, user=request.user)
+        record = fhir.case_record_read(case=case)
         bundle = fhir.case_bundle(record, links=links, now=timezone.now())
         return HttpResponse(bundle.model_dump_json(), content_type=fhir.MEDIA_TYPE)
 

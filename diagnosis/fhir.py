@@ -41,8 +41,9 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 
-from diagnosis.conclusions import ReviewOutcome, ReviewRead, all_reviews
-from diagnosis.models import Analysis, AnalysisStatus, BodySite, Case, LesionImage, shown_images
+from diagnosis.conclusions import ReviewRead
+from diagnosis.models import Analysis, AnalysisStatus, BodySite, Case, LesionImage
+from diagnosis.patient_status import prefetched_sign_offs
 from knowledge.models import UNKNOWN_CODE
 from knowledge.names import condition_names
 from ml_worker.inference.labels import CLASSES
@@ -99,21 +100,12 @@ class Links:
     image_url: Callable[[LesionImage], str]  # the audited image file, never its bytes
 
 
-def case_record_read(*, case: Case, user: Any) -> CaseRecord:
-    """The rows the bundle is built from, scoped to `user` as the case page is."""
-    images = (
-        case.images.filter(shown_images(user))
-        .prefetch_related("analyses")  # oldest first (Analysis.Meta.ordering)
-        .order_by("created_at", "id")
-    )
-    sign_offs = (
-        all_reviews().filter(case=case, outcome=ReviewOutcome.SIGNED_OFF)
-        .select_related("diagnosis", "reviewer")
-        .order_by("signed_off_at", "id")
-    )
+def case_record_read(*, case: Case) -> CaseRecord:
+    """The rows the bundle is built from: `case` as read by with_patient_status (the photos
+    its user is shown, oldest first, and the sign-offs), as the case page reads it."""
     profile = PatientProfile.objects.filter(user_id=case.patient_id).first()
-    return CaseRecord(case=case, profile=profile, images=list(images),
-                      sign_offs=list(sign_offs), names=condition_names())
+    return CaseRecord(case=case, profile=profile, images=list(case.images.all()),
+                      sign_offs=prefetched_sign_offs(case)[::-1], names=condition_names())
 
 
 def case_bundle(record: CaseRecord, *, links: Links, now: dt.datetime) -> Bundle:
