@@ -17,6 +17,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def pipeline_part(runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "model_version": model.version,
         "load_ms": round(load_ms, 1),
-        "tta_flip": model.tta_flip,
+        "test_views": asdict(model.views),
     }
     for label, (w, h) in {"600x450": (600, 450), "4000x3000": (4000, 3000)}.items():
         data = _photo(w, h)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from ml_worker.inference.cam import CamWeights
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import Preprocessing, model_input
+from ml_worker.inference.preprocess import Preprocessing, Views, model_input
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, unknown_detector
 from ml_worker.inference.skin import FeatureLogistic, SkinRule
@@ -26,6 +26,7 @@ CARD_SCHEMA = 1
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 
 FloatArray = npt.NDArray[np.float32]
+PLAIN = Views()
 
 
 def model_dir() -> Path:
@@ -102,7 +103,8 @@ class Network:
             logits = self._interp.get_tensor(self._logits)[0].copy()
             features = self._interp.get_tensor(self._features)[0].copy()
             fmap = (
-                None if self._feature_map is None or not with_map
+                None
+                if self._feature_map is None or not with_map
                 else self._interp.get_tensor(self._feature_map)[0].copy()
             )
         return logits, features, fmap
@@ -112,25 +114,26 @@ class Network:
         return logits, features
 
     def infer(
-        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool
+        self, model_rgb: npt.NDArray[np.uint8], views: Views = PLAIN
     ) -> tuple[FloatArray, FloatArray]:
-        """(logits, features), averaged with the left-right mirror image when `tta_flip`."""
-        logits, feats, _ = self.infer_with_map(model_rgb, tta_flip, with_map=False)
-        return logits, feats
+        """(logits, features), each the mean over the `views` of the input."""
+        runs = [self.run(im, with_map=False) for im in views.images(model_rgb)]
+        if len(runs) == 1:
+            return runs[0][0], runs[0][1]
+        logits = np.mean([r[0] for r in runs], axis=0).astype(np.float32)
+        return logits, np.mean([r[1] for r in runs], axis=0).astype(np.float32)
 
-    def infer_with_map(
-        self, model_rgb: npt.NDArray[np.uint8], tta_flip: bool, with_map: bool = True
-    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-        """`infer` and the feature map (None without one, or without `with_map`), the
-        mirror's map mirrored back."""
-        logits, feats, fmap = self.run(model_rgb, with_map)
-        if tta_flip:
-            logits2, feats2, fmap2 = self.run(np.ascontiguousarray(model_rgb[:, ::-1]), with_map)
-            logits = ((logits + logits2) / 2).astype(np.float32)
-            feats = ((feats + feats2) / 2).astype(np.float32)
-            if fmap is not None and fmap2 is not None:
-                fmap = ((fmap + fmap2[:, ::-1]) / 2).astype(np.float32)
-        return logits, feats, fmap
+    def view_logits(
+        self, model_rgb: npt.NDArray[np.uint8], views: Views, whole_logits: FloatArray
+    ) -> FloatArray:
+        """The classifier's logits: the mean over the views, where `whole_logits` (the gates'
+        pass over the whole input) stands for a first view that is the whole input."""
+        images = views.images(model_rgb)
+        logits = [whole_logits] if views.reuses_whole_pass else []
+        logits += [self.run(im, with_map=False)[0] for im in images[len(logits) :]]
+        if len(logits) == 1:
+            return logits[0]
+        return np.mean(logits, axis=0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,9 @@ class LoadedModel:
         return self.network.input_size
 
     @property
-    def tta_flip(self) -> bool:
-        return bool(self.card.get("tta_flip", False))
+    def views(self) -> Views:
+        """The classifier's test-time views, as the card chose them on val."""
+        return Views.from_card(self.card)
 
     @property
     def preprocessing(self) -> Preprocessing:
@@ -230,7 +234,8 @@ def load_model(directory: Path | None = None, num_threads: int | None = None) ->
         raise ModelUnavailableError(f"{heads_path.name} lacks {e} for a feature check") from e
     try:
         Preprocessing.from_card(card["input"])
-    except ValueError as e:
+        Views.from_card(card)
+    except (ValueError, KeyError, TypeError) as e:
         raise ModelUnavailableError(f"model card {card_path}: {e}") from e
     heads = Heads(
         temperature=float(cal["temperature"]),

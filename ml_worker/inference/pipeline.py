@@ -104,9 +104,10 @@ def analyze(
             messages=tuple(r.message for r in quality.reasons),
         )
 
-    # No heat maps (the card does not ship them): the feature map stays in the interpreter.
+    # The gates' pass over the whole input. No heat maps (the card does not ship them): the
+    # feature map stays in the interpreter.
     (logits, feats, fmap), net_ms = clock.run(
-        lambda: model.network.infer_with_map(x, model.tta_flip, with_map=model.cam is not None)
+        lambda: model.network.run(x, with_map=model.cam is not None)
     )
 
     def skin_check() -> SkinResult:
@@ -141,7 +142,12 @@ def analyze(
                 messages=(NOT_DERMOSCOPIC_MESSAGE,),
             )
 
-    probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
+    # The classifier's own test-time views (the card's, chosen on val): extra network passes
+    # for the photos that reach it.
+    views = model.views
+    view_logits, ms = clock.run(lambda: model.network.view_logits(x, views, logits))
+    clock.record("views", ms, True, f"{views.passes} network passes in all")
+    probs = calibrated_probabilities(view_logits, h.logit_bias, h.temperature)
     cls, ms = clock.run(lambda: classification(probs))
     clock.record("classify", ms, True, cls.predicted)
     triage = None

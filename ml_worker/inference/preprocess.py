@@ -103,3 +103,80 @@ def model_input(
     out = cv2.resize(img, (width, height), interpolation=interp)
     resized: RGBImage = np.ascontiguousarray(out, dtype=np.uint8)
     return shades_of_gray(resized) if prep.colour_constancy else resized
+
+
+# The mirror images a test-time view may be: lesions have no up and no left, and the training
+# flips both ways. A half turn is both flips at once.
+Mirror = Literal["none", "left_right", "up_down", "half_turn"]
+_FLIPS: dict[str, tuple[bool, bool]] = {  # (upside down, left-right)
+    "none": (False, False),
+    "left_right": (False, True),
+    "up_down": (True, False),
+    "half_turn": (True, True),
+}
+
+
+@dataclass(frozen=True)
+class Views:
+    """The test-time views whose logits the classifier averages.
+
+    - `zoom`: the centre fraction of the network input each view shows, resized back to the
+      input's size (1.0: the input as it is). The training's random resized crops zoom in;
+      on model 2's val a 0.9 view scored above the whole frame (docs/model-runs.md, step 5).
+    - `mirrors`: which mirror image of that (zoomed) input each view is.
+
+    The gates (skin, photo type, unknown) and the heat maps always read the one pass over the
+    whole input; the views are extra passes for the classifier, except that a set whose first
+    view is the whole input reuses that pass.
+    """
+
+    zoom: float = 1.0
+    mirrors: tuple[Mirror, ...] = ("none",)
+
+    def __post_init__(self) -> None:
+        if not self.mirrors or len(set(self.mirrors)) != len(self.mirrors):
+            raise ValueError(f"mirrors must be distinct and at least one, not {self.mirrors}")
+        unknown = [m for m in self.mirrors if m not in _FLIPS]
+        if unknown:
+            raise ValueError(f"unknown mirrors {unknown}; known: {', '.join(_FLIPS)}")
+        if not 0.5 <= self.zoom <= 1.0:
+            raise ValueError(f"zoom must be within [0.5, 1], not {self.zoom}")
+
+    @property
+    def reuses_whole_pass(self) -> bool:
+        """Whether the first view is the whole input as it is (the gates' pass)."""
+        return self.zoom >= 1.0 and self.mirrors[0] == "none"
+
+    @property
+    def passes(self) -> int:
+        """Network passes per photo that reaches the classifier, the gates' pass included."""
+        return len(self.mirrors) + (0 if self.reuses_whole_pass else 1)
+
+    @classmethod
+    def from_card(cls, card: dict[str, Any]) -> Views:
+        """A card's `test_views`; cards before them say `tta_flip` (the left-right mirror)."""
+        views = card.get("test_views")
+        if views is not None:
+            return cls(zoom=float(views["zoom"]), mirrors=tuple(views["mirrors"]))
+        return cls(mirrors=("none", "left_right") if card.get("tta_flip") else ("none",))
+
+    def images(self, model_rgb: RGBImage) -> list[RGBImage]:
+        """The network inputs of every view of one (height, width, 3) network input."""
+        base = zoom_centre(model_rgb, self.zoom)
+        return [flip(base, m) for m in self.mirrors]
+
+
+def flip(img: RGBImage, mirror: Mirror) -> RGBImage:
+    ud, lr = _FLIPS[mirror]
+    return np.ascontiguousarray(img[:: -1 if ud else 1, :: -1 if lr else 1])
+
+
+def zoom_centre(model_rgb: RGBImage, zoom: float) -> RGBImage:
+    """The centre `zoom` fraction of a network input, resized back to its size."""
+    if zoom >= 1.0:
+        return model_rgb
+    h, w = model_rgb.shape[:2]
+    ch, cw = max(1, round(h * zoom)), max(1, round(w * zoom))
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    out = cv2.resize(model_rgb[y0 : y0 + ch, x0 : x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(out, dtype=np.uint8)

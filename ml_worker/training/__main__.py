@@ -34,7 +34,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-REFITS = ("thresholds", "unknown", "skin", "quality")  # stages that revise the shipped model
+# Stages that revise the shipped model without its training weights.
+REFITS = ("thresholds", "unknown", "skin", "quality", "views")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="thresholds: decide the shipped model's unknown threshold again on val; unknown: "
         "also choose and fit its unknown detector again; skin: decide its skin rule again on "
-        "val; quality: decide its quality thresholds again on every source's val (these four need "
+        "val; quality: decide its quality thresholds again on every source's val; views: choose "
+        "its test-time views on val and fit every head again through them (these five need "
         "--version)",
     )
     p.add_argument(
-        "--version", help="the version --stage thresholds/unknown/skin/quality writes into the card"
+        "--version", help="the version a refit stage (thresholds ... views) writes into the card"
     )
     p.add_argument("--finetune-epochs", type=int, default=14)
     p.add_argument(
@@ -177,9 +179,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     if args.stage in REFITS:
-        from ml_worker.training.export import refit_quality, refit_skin, refit_unknown
+        from ml_worker.training.export import (
+            refit_quality,
+            refit_skin,
+            refit_unknown,
+            refit_views,
+        )
 
-        if args.stage == "skin":
+        if args.stage == "views":
+            refit_views(args.version, limit=args.limit)
+        elif args.stage == "skin":
             refit_skin(args.version, limit=args.limit)
         elif args.stage == "quality":
             refit_quality(args.version, limit=args.limit)

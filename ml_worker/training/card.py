@@ -10,6 +10,7 @@ from typing import Any
 
 from ml_worker.evaluate import evaluate
 from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR, reset_model_cache
+from ml_worker.inference.preprocess import Views
 from ml_worker.inference.scoring import NearestNeighbourDetector
 from ml_worker.inference.skin import SkinRule
 from ml_worker.report import write_report
@@ -94,7 +95,7 @@ def classifier_alone(model_dir: Path) -> dict[str, Any]:
     for source, split in REPORT_SPLIT.items():
         items = [it for it in dermoscopy_items() if it.source == source and it.split == split]
         x = load_inputs(items, model.input_size, prep=model.preprocessing)
-        logits = np.stack([model.network.infer(im, model.tta_flip)[0] for im in x])
+        logits = np.stack([model.network.infer(im, model.views)[0] for im in x])
         probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
         figures = source_figures(
             probs, label_ids(items), CLASSES.index("mel"), [CLASSES.index(c) for c in MALIGNANT]
@@ -105,6 +106,27 @@ def classifier_alone(model_dir: Path) -> dict[str, Any]:
 
 def _round(v: float | None) -> float | None:
     return None if v is None else round(float(v), 4)
+
+
+MIRROR_WORDS = {
+    "none": "as it is",
+    "left_right": "mirrored left to right",
+    "up_down": "mirrored top to bottom",
+    "half_turn": "turned half round",
+}
+
+
+def _views(views: Views) -> str:
+    frame = "the whole input" if views.zoom >= 1.0 else f"the centre {views.zoom:g} of the input"
+    shown = ", ".join(MIRROR_WORDS[m] for m in views.mirrors)
+    if len(views.mirrors) == 1 and views.reuses_whole_pass:
+        return "the whole input (1 network pass, the gates' own)"
+    how = (
+        "the first view is the gates' pass"
+        if views.reuses_whole_pass
+        else "the gates' pass over the whole input, then one per view"
+    )
+    return f"{frame}, {shown}; logits averaged ({views.passes} network passes per photo: {how})"
 
 
 def _fmt(v: Any) -> str:
@@ -134,7 +156,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Input: {card['input']['height']}x{card['input']['width']} RGB; "
         f"{card['input']['preprocessing']}.",
         f"- Served as TFLite ({card['weights']} weights, file `{card['files']['tflite']}`) "
-        f"through LiteRT; flip test-time augmentation: {card['tta_flip']}.",
+        f"through LiteRT; test-time views: {_views(Views.from_card(card))}.",
         f"- Calibration: logit adjustment tau = {_fmt(card['calibration']['logit_adjustment_tau'])}"
         f", temperature = {_fmt(card['calibration']['temperature'])} (fitted on val).",
         f"- Quality thresholds: {json.dumps(thr['quality'])}.",

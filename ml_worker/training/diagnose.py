@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         row: dict[str, Any] = {}
         for source, ev in evals.items():
             x_ev, y_ev = _inputs(ev, variant), label_ids(ev)
-            logits = np.stack([model.network.infer(im, model.tta_flip)[0] for im in x_ev])
+            logits = np.stack([model.network.infer(im, model.views)[0] for im in x_ev])
             shipped = softmax(logits + bias)[:, MEL]
             f_ev = features(x_ev)
             cell = {"shipped_network": _mel_nv_auc(shipped, y_ev)}

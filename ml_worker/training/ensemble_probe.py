@@ -65,15 +65,19 @@ def main(argv: list[str] | None = None) -> int:
             continue
         x, y = load_inputs(chosen, size, prep=prep), label_ids(chosen)
         src = np.array([it.source for it in chosen])
-        a, _ = run_network(shipped.network, x, tta=False)
+        a, _ = run_network(shipped.network, x)
         b = np.asarray(second.predict(x, batch_size=32, verbose=0), dtype=np.float64)
         rows = {}
         for name, logits in (("shipped", a), ("second", b), ("mean of logits", (a + b) / 2)):
-            per = figures_by_source(softmax(np.asarray(logits, np.float64)), y, src, mel,
-                                    malignant)
+            per = figures_by_source(softmax(np.asarray(logits, np.float64)), y, src, mel, malignant)
             rows[name] = {"by_source": per, "multi_source_score": multi_source_score(per)}
-            log.info("%s %s: score %.4f %s", split, name, rows[name]["multi_source_score"],
-                     json.dumps(per))
+            log.info(
+                "%s %s: score %.4f %s",
+                split,
+                name,
+                rows[name]["multi_source_score"],
+                json.dumps(per),
+            )
         report[split] = rows
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
@@ -84,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, row in report[split].items():
             cells = "  ".join(
                 f"{s} {f['mel_auc'] or float('nan'):.3f}/{f['malignant_auc'] or float('nan'):.3f}"
-                f"/{f['balanced_accuracy']:.3f}" for s, f in row["by_source"].items()
+                f"/{f['balanced_accuracy']:.3f}"
+                for s, f in row["by_source"].items()
             )
             print(f"  {name:<16}{cells}  score {row['multi_source_score']:.4f}")
     print(f"wrote {args.out}")

@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
@@ -27,11 +27,12 @@ from ml_worker.inference.model import (
     CARD_NAME,
     CARD_SCHEMA,
     DEFAULT_MODEL_DIR,
+    PLAIN,
     LoadedModel,
     Network,
     load_model,
 )
-from ml_worker.inference.preprocess import Preprocessing
+from ml_worker.inference.preprocess import Preprocessing, Views
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, calibrated_probabilities
 from ml_worker.inference.skin import FeatureLogistic
@@ -59,7 +60,7 @@ from ml_worker.training.train import build_classifier, trained_input_size
 log = logging.getLogger("ml_worker.training")
 
 MODEL_NAME = "skin-lesion-efficientnet-lite0"
-VERSION = "2.0.0"
+VERSION = "2.1.0"
 TFLITE_NAME = "skin_lesion_v1.tflite"
 HEADS_NAME = "heads_v1.npz"
 LICENCE = (
@@ -85,10 +86,54 @@ def convert(model: keras.Model, float16: bool) -> bytes:
 
 
 def run_network(
-    net: Network, images: npt.NDArray[np.uint8], tta: bool
+    net: Network, images: npt.NDArray[np.uint8], views: Views = PLAIN
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    pairs = [net.infer(im, tta) for im in images]
+    pairs = [net.infer(im, views) for im in images]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+# The classifier's test-time view sets the export may choose, on val (docs/model-runs.md,
+# step 5), at most `MAX_VIEW_PASSES` network passes each with the gates' pass over the whole
+# input: one pass is about 4 ms of the pipeline's 25 ms bar at 600x450 on the 2-core VM, where
+# the rest of the pipeline takes about 5.5 ms.
+VIEW_CANDIDATES = (
+    Views(),
+    Views(mirrors=("none", "left_right")),
+    Views(mirrors=("none", "half_turn")),
+    Views(zoom=0.9),
+    Views(zoom=0.9, mirrors=("none", "left_right")),
+    Views(zoom=0.9, mirrors=("none", "half_turn")),
+    Views(zoom=0.8, mirrors=("none", "half_turn")),
+)
+MAX_VIEW_PASSES = 3
+
+
+def view_name(views: Views) -> str:
+    return f"zoom {views.zoom:g}: {' + '.join(views.mirrors)}"
+
+
+def choose_views(
+    net: Network,
+    x_va: npt.NDArray[np.uint8],
+    y_va: npt.NDArray[np.int64],
+    src_va: npt.NDArray[np.str_],
+    candidates: tuple[Views, ...] = VIEW_CANDIDATES,
+) -> tuple[Views, dict[str, float], npt.NDArray[np.float32]]:
+    """(views, val score of every candidate, the chosen views' val logits): the candidate with
+    the best multi-source val score, the fewer passes on a tie."""
+    scores: dict[str, float] = {}
+    best: tuple[float, int, Views, npt.NDArray[np.float32]] | None = None
+    for views in candidates:
+        if views.passes > MAX_VIEW_PASSES:
+            continue
+        logits, _ = run_network(net, x_va, views)
+        score = _val_score(logits, y_va, src_va)
+        scores[view_name(views)] = score
+        log.info("test-time views %s: val score %.4f", view_name(views), score)
+        if best is None or (score, -views.passes) > (best[0], -best[1]):
+            best = (score, views.passes, views, logits)
+    assert best is not None, "no view set within MAX_VIEW_PASSES"
+    return best[2], scores, best[3]
 
 
 def _subset(items: list[Item], split: str, limit: int | None) -> list[Item]:
@@ -122,6 +167,64 @@ def _dermoscopy_of(model: LoadedModel) -> list[Item]:
 EVERYDAY_VIEWS = {"train": 40, "val": 10}  # whole photo + random crops, per photo
 
 
+@dataclass(frozen=True)
+class ExportInputs:
+    """The network inputs every head is fitted (train) and chosen (val) on."""
+
+    x_tr: npt.NDArray[np.uint8]
+    y_tr: npt.NDArray[np.int64]
+    x_va: npt.NDArray[np.uint8]
+    y_va: npt.NDArray[np.int64]
+    src_va: npt.NDArray[np.str_]
+    x_oth_tr: npt.NDArray[np.uint8]
+    x_oth_va: npt.NDArray[np.uint8]
+    x_ns_tr: npt.NDArray[np.uint8]
+    x_ns_va: npt.NDArray[np.uint8]
+    x_ev_tr: npt.NDArray[np.uint8]
+    x_ev_va: npt.NDArray[np.uint8]
+
+
+def load_export_inputs(
+    sources: list[str], size: tuple[int, int], prep: Preprocessing, limit: int | None
+) -> ExportInputs:
+    derm = [it for it in dermoscopy_items() if it.source in sources]
+    tr, va = _by_source(derm, "train", limit), _by_source(derm, "val", limit)
+    oth, ns = other_items(), non_skin_items()
+    x_oth_tr, x_oth_va = (
+        load_inputs(_subset(oth, s, limit), size, prep=prep) for s in ("train", "val")
+    )
+    x_ns_tr, x_ns_va = (
+        load_inputs(_subset(ns, s, limit), size, prep=prep) for s in ("train", "val")
+    )
+    x_ev_tr, x_ev_va = (
+        everyday_inputs(s, EVERYDAY_VIEWS[s] if not limit else 2, size, prep)
+        for s in ("train", "val")
+    )
+    return ExportInputs(
+        x_tr=load_inputs(tr, size, prep=prep),
+        y_tr=label_ids(tr),
+        x_va=load_inputs(va, size, prep=prep),
+        y_va=label_ids(va),
+        src_va=np.array([it.source for it in va]),
+        x_oth_tr=x_oth_tr,
+        x_oth_va=x_oth_va,
+        x_ns_tr=x_ns_tr,
+        x_ns_va=x_ns_va,
+        x_ev_tr=x_ev_tr,
+        x_ev_va=x_ev_va,
+    )
+
+
+@dataclass(frozen=True)
+class FittedHeads:
+    """What `fit_all_heads` fitted: the heads file's models and the card's sections."""
+
+    skin: FeatureLogistic
+    detector: UnknownDetector
+    photo_type: FeatureLogistic
+    card: dict[str, Any]  # test_views, calibration, thresholds, validation, leave_classes_out
+
+
 def export_all(
     train_dir: Path, limit: int | None = None, model_dir: Path = DEFAULT_MODEL_DIR
 ) -> dict[str, Any]:
@@ -134,23 +237,7 @@ def export_all(
     model.load_weights(train_dir / "classifier.weights.h5")
     work = train_dir / "export"
     work.mkdir(parents=True, exist_ok=True)
-
-    derm = [it for it in dermoscopy_items() if it.source in sources]
-    tr, va = _by_source(derm, "train", limit), _by_source(derm, "val", limit)
-    x_tr, y_tr = load_inputs(tr, size, prep=prep), label_ids(tr)
-    x_va, y_va = load_inputs(va, size, prep=prep), label_ids(va)
-    src_va = np.array([it.source for it in va])
-    oth, ns = other_items(), non_skin_items()
-    x_oth_tr, x_oth_va = (
-        load_inputs(_subset(oth, s, limit), size, prep=prep) for s in ("train", "val")
-    )
-    x_ns_tr, x_ns_va = (
-        load_inputs(_subset(ns, s, limit), size, prep=prep) for s in ("train", "val")
-    )
-    x_ev_tr, x_ev_va = (
-        everyday_inputs(s, EVERYDAY_VIEWS[s] if not limit else 2, size, prep)
-        for s in ("train", "val")
-    )
+    d = load_export_inputs(sources, size, prep, limit)
 
     # float16 weights halve the file; keep them only if predictions on val do not move.
     fp32 = convert(model, float16=False)
@@ -159,24 +246,58 @@ def export_all(
     fp16 = convert(model, float16=True)
     (work / "fp16.tflite").write_bytes(fp16)
     net16 = Network(work / "fp16.tflite", num_threads=2)
-    l32, _ = run_network(net32, x_va, tta=False)
-    l16, _ = run_network(net16, x_va, tta=False)
+    l32, _ = run_network(net32, d.x_va)
+    l16, _ = run_network(net16, d.x_va)
     agreement = float(np.mean(l32.argmax(1) == l16.argmax(1)))
     use16 = agreement >= 0.995 and float(np.abs(l32 - l16).max()) < 0.5
     net = net16 if use16 else net32
     tflite_bytes = fp16 if use16 else fp32
     log.info("fp16 agreement %.4f on val -> ship %s", agreement, "fp16" if use16 else "fp32")
 
-    # Flip test-time augmentation: keep it if val says it helps (on every source's score).
-    l_va_plain, f_va_plain = run_network(net, x_va, tta=False)
-    l_va, f_va = run_network(net, x_va, tta=True)
-    plain_score = _val_score(l_va_plain, y_va, src_va)
-    tta_score = _val_score(l_va, y_va, src_va)
-    tta = tta_score >= plain_score
-    if not tta:
-        l_va, f_va = l_va_plain, f_va_plain
-    l_tr, f_tr = run_network(net, x_tr, tta)
-    log.info("val score plain %.4f, flip-TTA %.4f -> tta=%s", plain_score, tta_score, tta)
+    fitted = fit_all_heads(net, d, sources)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
+    _save_heads(model_dir / HEADS_NAME, fitted.skin, fitted.detector, fitted.photo_type)
+    card: dict[str, Any] = {
+        "schema": CARD_SCHEMA,
+        "name": MODEL_NAME,
+        "version": VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "classes": list(CLASSES),
+        "files": {"tflite": TFLITE_NAME, "heads": HEADS_NAME},
+        "input": {
+            "height": size[0],
+            "width": size[1],
+            "channels": 3,
+            "dtype": "float32",
+            **asdict(prep),
+            "preprocessing": _describe(prep, size),
+        },
+        "weights": "float16" if use16 else "float32",
+        "fp16_val_agreement": agreement,
+        **fitted.card,
+        "training": summary,
+        "licence": LICENCE,
+        "export_minutes": round((time.monotonic() - t0) / 60, 1),
+    }
+    (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    # The heat maps' feature-map output and weights (issue 20); no answer changes.
+    card = export_cam(model_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
+    return card
+
+
+def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHeads:
+    """Everything after the network: the classifier's test-time views, its calibration and
+    the triage operating point (on the views' logits); the unknown detector, the skin and
+    photo-type checks (on the features of the one pass over the whole input, as the pipeline
+    computes them) and the quality thresholds. Train fits, val chooses; test is never read."""
+    x_tr, y_tr, x_va, y_va, src_va = d.x_tr, d.y_tr, d.x_va, d.y_va, d.src_va
+    views, view_scores, l_va = choose_views(net, x_va, y_va, src_va)
+    log.info("test-time views: %s", view_name(views))
+    _, f_va = run_network(net, x_va)
+    _, f_tr = run_network(net, x_tr)
 
     # Calibration (pooled val of every source).
     prior = np.bincount(y_tr, minlength=len(CLASSES)).astype(np.float64) + 1
@@ -190,7 +311,7 @@ def export_all(
     log.info("logit adjustment tau=%.2f, temperature=%.3f", tau, temperature)
 
     # Unknown detector on features.
-    _, f_oth_va = run_network(net, x_oth_va, tta)
+    _, f_oth_va = run_network(net, d.x_oth_va)
     choice = fh.choose_unknown_detector(f_tr, y_tr, f_va, f_oth_va)
     s_known, s_other = choice.detector.score(f_va), choice.detector.score(f_oth_va)
     ood_threshold = fh.unknown_threshold(s_known, y_va, s_other)
@@ -205,15 +326,15 @@ def export_all(
     # negatives = upscaled everyday thumbnails and crops of full-size everyday photos.
     rng = np.random.default_rng(0)
     pick = rng.choice(len(x_tr), min(len(x_tr), 2500), replace=False)
-    _, f_oth_tr = run_network(net, x_oth_tr, tta)
+    _, f_oth_tr = run_network(net, d.x_oth_tr)
     thumbs = np.stack(
-        [fh.degrade_like_thumbnail(im) for im in np.concatenate([x_tr[pick[:800]], x_oth_tr])]
+        [fh.degrade_like_thumbnail(im) for im in np.concatenate([x_tr[pick[:800]], d.x_oth_tr])]
     )
-    _, f_thumbs = run_network(net, thumbs, tta)
-    _, f_ns_tr = run_network(net, x_ns_tr, tta)
-    _, f_ns_va = run_network(net, x_ns_va, tta)
-    _, f_ev_tr = run_network(net, x_ev_tr, tta)
-    _, f_ev_va = run_network(net, x_ev_va, tta)
+    _, f_thumbs = run_network(net, thumbs)
+    _, f_ns_tr = run_network(net, d.x_ns_tr)
+    _, f_ns_va = run_network(net, d.x_ns_va)
+    _, f_ev_tr = run_network(net, d.x_ev_tr)
+    _, f_ev_va = run_network(net, d.x_ev_va)
     skin = fh.fit_skin(
         np.concatenate([f_tr[pick], f_oth_tr, f_thumbs]),
         np.concatenate([f_ns_tr, f_ev_tr]),
@@ -221,11 +342,13 @@ def export_all(
     )
     skin_va = (
         np.concatenate([skin.prob(f_va), skin.prob(f_oth_va)]),
-        fh.colour_ratios(np.concatenate([x_va, x_oth_va])),
+        fh.colour_ratios(np.concatenate([x_va, d.x_oth_va])),
     )
     skin_rule = fh.fit_skin_rule(*skin_va)
-    skin_rates = fh.skin_rates(skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(x_ns_va)))
-    ev_rejected = ~skin_rule.is_skin(skin.prob(f_ev_va), fh.colour_ratios(x_ev_va))
+    skin_rates = fh.skin_rates(
+        skin_rule, skin_va, (skin.prob(f_ns_va), fh.colour_ratios(d.x_ns_va))
+    )
+    ev_rejected = ~skin_rule.is_skin(skin.prob(f_ev_va), fh.colour_ratios(d.x_ev_va))
     skin_rates["everyday_full_size_rejected_val"] = (
         float(np.mean(ev_rejected)) if len(ev_rejected) else float("nan")
     )
@@ -246,28 +369,8 @@ def export_all(
     quality = fh.fit_quality(fh.quality_measures(x_va), sources=src_va)
     log.info("quality thresholds %s", quality)
 
-    # Write the artefacts.
-    model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
-    _save_heads(model_dir / HEADS_NAME, skin, choice.detector, photo_model)
     card: dict[str, Any] = {
-        "schema": CARD_SCHEMA,
-        "name": MODEL_NAME,
-        "version": VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "classes": list(CLASSES),
-        "files": {"tflite": TFLITE_NAME, "heads": HEADS_NAME},
-        "input": {
-            "height": size[0],
-            "width": size[1],
-            "channels": 3,
-            "dtype": "float32",
-            **asdict(prep),
-            "preprocessing": _describe(prep, size),
-        },
-        "weights": "float16" if use16 else "float32",
-        "fp16_val_agreement": agreement,
-        "tta_flip": tta,
+        "test_views": {"zoom": views.zoom, "mirrors": list(views.mirrors), "rule": VIEWS_RULE},
         "calibration": {
             "temperature": temperature,
             "logit_adjustment_tau": tau,
@@ -296,8 +399,7 @@ def export_all(
             "balanced_accuracy": balanced_accuracy(y_va, pred_va, len(CLASSES)),
             "accuracy": float(np.mean(pred_va == y_va)),
             "score": _val_score(l_va + bias, y_va, src_va),
-            "score_plain": plain_score,
-            "score_tta": tta_score,
+            "score_by_test_views": view_scores,
             "by_source": _figures_by_source(probs_va, y_va, src_va),
             "triage": triage_val,
             "photo_type": photo_rates,
@@ -306,17 +408,48 @@ def export_all(
             **fh.unknown_rates(s_known, y_va, s_other, ood_threshold),
             **skin_rates,
         },
-        "training": summary,
-        "licence": LICENCE,
-        "export_minutes": round((time.monotonic() - t0) / 60, 1),
+        "leave_classes_out": leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va),
     }
-    card["leave_classes_out"] = leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va)
-    (model_dir / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
-    # The heat maps' feature-map output and weights (issue 20); no answer changes.
-    card = export_cam(model_dir)
-    shutil.rmtree(work, ignore_errors=True)
-    log.info("wrote %s (%d KB) and %s", TFLITE_NAME, len(tflite_bytes) // 1024, CARD_NAME)
-    return card
+    return FittedHeads(skin=skin, detector=choice.detector, photo_type=photo_model, card=card)
+
+
+VIEWS_RULE = (
+    "the candidate set with the best multi-source val score (fewer passes on a tie), of sets of "
+    f"at most {MAX_VIEW_PASSES} network passes with the gates' pass over the whole input"
+)
+
+
+def refit_views(
+    version: str, model_dir: Path = DEFAULT_MODEL_DIR, limit: int | None = None
+) -> dict[str, Any]:
+    """Choose a shipped network's test-time views on val and fit every head again
+    (`fit_all_heads`, the export's own fit), without the training weights.
+
+    The TFLite file and the heat maps' files stay; the card's views, calibration, thresholds,
+    val figures and leave-classes-out check are replaced (the gates, fitted on the same
+    whole-input features by the same code, come out as they were unless their rules changed).
+    Run `--stage card` after it for the test figures.
+    """
+    model = load_model(model_dir)
+    card = model.card
+    before = Views.from_card(card)
+    sources = list(card.get("training", {}).get("sources", ["ham10000"]))
+    d = load_export_inputs(sources, model.input_size, model.preprocessing, limit)
+    fitted = fit_all_heads(model.network, d, sources)
+    _save_heads(model_dir / card["files"]["heads"], fitted.skin, fitted.detector, fitted.photo_type)
+    card.pop("tta_flip", None)
+    old_score = card.get("validation", {}).get("score")
+    card.update(fitted.card)
+    after = Views.from_card(card)
+    scores = {k: round(v, 4) for k, v in fitted.card["validation"]["score_by_test_views"].items()}
+    what = (
+        f"test-time views chosen on val: {view_name(before)} -> {view_name(after)} (val scores "
+        f"{json.dumps(scores)}); "
+        "the calibration and the operating point fitted again on the views' logits, the gates "
+        f"again on the whole input's features (calibrated val score {old_score:.4f} -> "
+        f"{fitted.card['validation']['score']:.4f})"
+    )
+    return _write_revision(card, version, what, model_dir)
 
 
 def _describe(prep: Preprocessing, size: tuple[int, int]) -> str:
@@ -493,8 +626,9 @@ def refit_quality(
 
 
 def _served_features(model: LoadedModel, x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """Pooled features of a shipped model, as the pipeline computes them (TTA if its card says)."""
-    return run_network(model.network, x, model.tta_flip)[1]
+    """Pooled features of a shipped model, as the pipeline's gates read them: one pass over the
+    whole input."""
+    return run_network(model.network, x)[1]
 
 
 def _write_revision(

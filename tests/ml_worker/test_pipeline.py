@@ -27,6 +27,7 @@ def test_a_result_has_every_stage_and_serialises_to_json(
         "network",
         "skin",
         "photo_type",
+        "views",
         "classify",
         "unknown",
     ]
