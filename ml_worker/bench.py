@@ -76,7 +76,8 @@ def pipeline_part(runs: int) -> dict[str, Any]:
             "total": _pct(totals),
             "stages": {k: _pct(v) for k, v in stages.items()},
         }
-    # The network alone, one forward pass (the classifier figure of the issue).
+    # The network alone, one forward pass (the classifier takes the card's views: `views.passes`
+    # of them per photo, the gates' pass included).
     x = model.input_for(np.zeros((450, 600, 3), np.uint8) + 128)
     times = []
     for i in range(runs + 10):

@@ -116,7 +116,9 @@ class Network:
     def infer(
         self, model_rgb: npt.NDArray[np.uint8], views: Views = PLAIN
     ) -> tuple[FloatArray, FloatArray]:
-        """(logits, features), each the mean over the `views` of the input."""
+        """(logits, features), each the mean over the `views` of the input. The gates read the
+        features of the whole input alone (`run`, or `infer` with the default views): averaged
+        over zoomed views they are not what the gates were fitted on."""
         runs = [self.run(im, with_map=False) for im in views.images(model_rgb)]
         if len(runs) == 1:
             return runs[0][0], runs[0][1]

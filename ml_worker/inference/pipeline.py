@@ -114,8 +114,8 @@ def analyze(
         return h.skin_rule.decide(float(h.skin_model.prob(feats)), colour_skin_ratio(x))
 
     skin, ms = clock.run(skin_check)
-    # The network pass serves both the skin check and the classifier; it is timed as its own
-    # stage so the per-stage figures add up.
+    # The whole input's pass serves every gate (and a classifier view that is the whole input);
+    # it is timed as its own stage so the per-stage figures add up.
     clock.record("network", net_ms, True)
     clock.record("skin", ms, skin.is_skin)
     if not skin.is_skin:
@@ -146,7 +146,7 @@ def analyze(
     # for the photos that reach it.
     views = model.views
     view_logits, ms = clock.run(lambda: model.network.view_logits(x, views, logits))
-    clock.record("views", ms, True, f"{views.passes} network passes in all")
+    clock.record("views", ms, True, f"{views.passes} network pass(es) in all")
     probs = calibrated_probabilities(view_logits, h.logit_bias, h.temperature)
     cls, ms = clock.run(lambda: classification(probs))
     clock.record("classify", ms, True, cls.predicted)

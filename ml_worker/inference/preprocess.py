@@ -134,6 +134,8 @@ class Views:
     mirrors: tuple[Mirror, ...] = ("none",)
 
     def __post_init__(self) -> None:
+        if isinstance(self.mirrors, str):
+            raise ValueError(f"mirrors must be a list of names, not the string {self.mirrors!r}")
         if not self.mirrors or len(set(self.mirrors)) != len(self.mirrors):
             raise ValueError(f"mirrors must be distinct and at least one, not {self.mirrors}")
         unknown = [m for m in self.mirrors if m not in _FLIPS]
@@ -157,7 +159,10 @@ class Views:
         """A card's `test_views`; cards before them say `tta_flip` (the left-right mirror)."""
         views = card.get("test_views")
         if views is not None:
-            return cls(zoom=float(views["zoom"]), mirrors=tuple(views["mirrors"]))
+            mirrors = views["mirrors"]
+            if isinstance(mirrors, str):
+                raise ValueError(f"test_views.mirrors must be a list, not {mirrors!r}")
+            return cls(zoom=float(views["zoom"]), mirrors=tuple(mirrors))
         return cls(mirrors=("none", "left_right") if card.get("tta_flip") else ("none",))
 
     def images(self, model_rgb: RGBImage) -> list[RGBImage]:

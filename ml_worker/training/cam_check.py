@@ -186,7 +186,9 @@ def check_source(model: LoadedModel, cam: CamWeights, items: list[Item]) -> dict
         truth = resized(quantise(np.asarray(coarse, np.float32))[0], mask.shape)
         if truth is not None:
             control.add(truth, mask, blobs)
-        probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
+        # The class `analyze` serves: the classifier's views (the maps, the whole input's).
+        served = model.network.view_logits(x, model.views, logits)
+        probs = calibrated_probabilities(served, h.logit_bias, h.temperature)
         predicted = CLASSES[int(np.argmax(probs))]
         # What the worker would add per photo: the maps as `analyze` makes them.
         t = time.perf_counter()

@@ -78,9 +78,10 @@ def evaluate_and_write_card(
 
 
 def classifier_alone(model_dir: Path) -> dict[str, Any]:
-    """Each source's held-out figures of the network and its calibration alone, every photo
-    scored, no gate: what the classifier can tell apart, beside what the pipeline answers
-    (whose AUCs score a photo a gate stopped as wrong as it can be)."""
+    """Each source's held-out figures of the classifier alone (the network through the card's
+    test-time views, and its calibration), every photo scored, no gate: what the classifier
+    can tell apart, beside what the pipeline answers (whose AUCs score a photo a gate stopped
+    as wrong as it can be)."""
     import numpy as np
 
     from ml_worker.inference.labels import CLASSES, MALIGNANT
@@ -126,7 +127,8 @@ def _views(views: Views) -> str:
         if views.reuses_whole_pass
         else "the gates' pass over the whole input, then one per view"
     )
-    return f"{frame}, {shown}; logits averaged ({views.passes} network passes per photo: {how})"
+    averaged = "; logits averaged" if len(views.mirrors) > 1 else ""
+    return f"{frame}, {shown}{averaged} ({views.passes} network passes per photo: {how})"
 
 
 def _fmt(v: Any) -> str:

@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         row: dict[str, Any] = {}
         for source, ev in evals.items():
             x_ev, y_ev = _inputs(ev, variant), label_ids(ev)
+            # The shipped classifier: the network through the card's test-time views.
             logits = np.stack([model.network.infer(im, model.views)[0] for im in x_ev])
             shipped = softmax(logits + bias)[:, MEL]
             f_ev = features(x_ev)

@@ -106,6 +106,10 @@ VIEW_CANDIDATES = (
     Views(zoom=0.8, mirrors=("none", "half_turn")),
 )
 MAX_VIEW_PASSES = 3
+VIEWS_RULE = (
+    "the candidate set with the best multi-source val score (fewer passes on a tie), of sets of "
+    f"at most {MAX_VIEW_PASSES} network passes with the gates' pass over the whole input"
+)
 
 
 def view_name(views: Views) -> str:
@@ -400,6 +404,7 @@ def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHe
             "accuracy": float(np.mean(pred_va == y_va)),
             "score": _val_score(l_va + bias, y_va, src_va),
             "score_by_test_views": view_scores,
+            "quality_flag_rate_by_source": fh.quality_flag_rates(x_va, src_va, quality),
             "by_source": _figures_by_source(probs_va, y_va, src_va),
             "triage": triage_val,
             "photo_type": photo_rates,
@@ -413,10 +418,6 @@ def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHe
     return FittedHeads(skin=skin, detector=choice.detector, photo_type=photo_model, card=card)
 
 
-VIEWS_RULE = (
-    "the candidate set with the best multi-source val score (fewer passes on a tie), of sets of "
-    f"at most {MAX_VIEW_PASSES} network passes with the gates' pass over the whole input"
-)
 
 
 def refit_views(
@@ -436,19 +437,20 @@ def refit_views(
     sources = list(card.get("training", {}).get("sources", ["ham10000"]))
     d = load_export_inputs(sources, model.input_size, model.preprocessing, limit)
     fitted = fit_all_heads(model.network, d, sources)
-    _save_heads(model_dir / card["files"]["heads"], fitted.skin, fitted.detector, fitted.photo_type)
-    card.pop("tta_flip", None)
     old_score = card.get("validation", {}).get("score")
+    card.pop("tta_flip", None)
     card.update(fitted.card)
     after = Views.from_card(card)
     scores = {k: round(v, 4) for k, v in fitted.card["validation"]["score_by_test_views"].items()}
+    was = "" if old_score is None else f"{old_score:.4f} -> "
     what = (
         f"test-time views chosen on val: {view_name(before)} -> {view_name(after)} (val scores "
         f"{json.dumps(scores)}); "
         "the calibration and the operating point fitted again on the views' logits, the gates "
-        f"again on the whole input's features (calibrated val score {old_score:.4f} -> "
+        f"again on the whole input's features (calibrated val score {was}"
         f"{fitted.card['validation']['score']:.4f})"
     )
+    _save_heads(model_dir / card["files"]["heads"], fitted.skin, fitted.detector, fitted.photo_type)
     return _write_revision(card, version, what, model_dir)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ml_worker.inference import analyze, load_model
-from ml_worker.inference.cam import class_activation_map, heat_maps, network_view
+from ml_worker.inference.cam import class_activation_map, heat_maps, network_view, quantise
 from ml_worker.inference.labels import CLASSES
 from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR, LoadedModel, Network
 from ml_worker.inference.preprocess import Preprocessing, model_input
@@ -94,6 +94,20 @@ def test_each_class_map_averaged_is_its_logit_less_the_bias(
         for k, code in enumerate(CLASSES):
             pooled = float(class_activation_map(fmap, model.cam, code).mean())
             assert pooled == pytest.approx(logits[k] - model.cam.bias[k], abs=2e-3), (rel, code)
+
+
+def test_the_maps_are_of_the_whole_input_the_gates_read_not_of_the_zoomed_views(
+    data_dir: Path, shipping: LoadedModel
+) -> None:
+    model = shipping
+    assert model.views.zoom < 1.0 and model.cam is not None
+    rgb = read_rgb(data_dir, HAM_IMAGES["mel"])
+    r = analyze(read_bytes(data_dir, HAM_IMAGES["mel"]), model)
+    _, _, fmap = model.network.run(model.input_for(rgb))
+    assert fmap is not None and r.heat_maps
+    for m in r.heat_maps:
+        values, _ = quantise(class_activation_map(fmap, model.cam, m.code))
+        assert np.array_equal(m.values, values), m.code
 
 
 def test_a_result_carries_the_top_class_map_and_melanomas_when_it_is_not_top(

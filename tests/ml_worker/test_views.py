@@ -109,25 +109,33 @@ def test_the_pipeline_classifies_through_the_cards_views_and_gates_on_the_whole_
 
     rgb = read_rgb(data_dir, HAM_IMAGES["mel"])
     r = analyze((data_dir / HAM_IMAGES["mel"]).read_bytes(), model)
-    assert r.classification is not None
-    stages = {s.name: s for s in r.stages}
-    assert stages["views"].detail == f"{model.views.passes} network passes in all"
+    assert r.classification is not None and r.unknown is not None
+    assert model.views != Views()  # the shipped card zooms: its views are passes of their own
+    assert [s.name for s in r.stages].index("views") < [s.name for s in r.stages].index("classify")
     x = model.input_for(rgb)
     whole, feats = model.network(x)
     h = model.heads
+    # Every gate reads the whole input's features ...
     assert r.skin is not None and r.skin.score == pytest.approx(
         float(h.skin_model.prob(feats)), abs=1e-3
     )
-    logits = model.network.view_logits(x, model.views, whole)
-    probs = calibrated_probabilities(logits[None], h.logit_bias, h.temperature)[0]
-    top = CLASSES[int(probs.argmax())]
-    assert r.classification.predicted == top
+    assert r.unknown.score == pytest.approx(float(h.unknown.score(feats)), abs=1e-3)
+    assert h.photo_type_model is not None and h.photo_type_rule is not None and r.photo_type
+    assert r.photo_type == h.photo_type_rule.decide(float(h.photo_type_model.prob(feats)))
+    # ... and the classifier the mean of its views' logits, which is another answer.
+    zoomed = [model.network(im)[0] for im in model.views.images(x)]
+    probs = calibrated_probabilities(np.mean(zoomed, 0)[None], h.logit_bias, h.temperature)[0]
+    assert r.classification.predicted == CLASSES[int(probs.argmax())]
     assert r.classification.confidence == pytest.approx(float(probs.max()), abs=1e-3)
+    mel = float(probs[CLASSES.index("mel")])
+    assert r.classification.probabilities["mel"] == pytest.approx(mel, abs=1e-3)
+    one_pass = calibrated_probabilities(whole[None], h.logit_bias, h.temperature)[0]
+    assert abs(float(one_pass.max()) - r.classification.confidence) > 1e-3
 
 
 def test_the_shipped_model_serves_views_within_the_pass_budget(model: LoadedModel) -> None:
-    assert model.views == Views.from_card(model.card)
     assert model.views.passes <= export.MAX_VIEW_PASSES
+    assert model.card["test_views"]["rule"] == export.VIEWS_RULE
 
 
 class _ScoredNetwork:
@@ -173,13 +181,24 @@ def test_the_export_chooses_the_best_view_set_on_val_within_the_pass_budget() ->
     assert chosen == Views()
 
 
-def test_a_card_with_impossible_views_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("views", "error"),
+    [
+        ({"zoom": 0.9, "mirrors": ["none", "sideways"]}, "unknown mirrors"),
+        ({"zoom": 0.9, "mirrors": "none"}, "must be a list"),
+        ({"zoom": 0.9}, "mirrors"),
+        ({"zoom": "close", "mirrors": ["none"]}, "close"),
+    ],
+)
+def test_a_card_with_impossible_views_is_a_clear_error(
+    tmp_path: Path, views: dict[str, Any], error: str
+) -> None:
     card: dict[str, Any] = json.loads((model_dir() / CARD_NAME).read_text())
-    card["test_views"] = {"zoom": 0.9, "mirrors": ["none", "sideways"]}
+    card["test_views"] = views
     (tmp_path / CARD_NAME).write_text(json.dumps(card))
     for name in card["files"].values():
         shutil.copy(model_dir() / name, tmp_path / name)
-    with pytest.raises(ModelUnavailableError, match="unknown mirrors"):
+    with pytest.raises(ModelUnavailableError, match=error):
         load_model(tmp_path)
 
 
