@@ -6,6 +6,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy.typing as npt
 from ml_worker.inference.cam import CamWeights
 from ml_worker.inference.errors import ModelUnavailableError
 from ml_worker.inference.labels import CLASSES
-from ml_worker.inference.preprocess import Preprocessing, Views, model_input
+from ml_worker.inference.preprocess import PLAIN, Preprocessing, Views, model_input
 from ml_worker.inference.quality import QualityThresholds
 from ml_worker.inference.scoring import UnknownDetector, unknown_detector
 from ml_worker.inference.skin import FeatureLogistic, SkinRule
@@ -26,7 +27,6 @@ CARD_SCHEMA = 1
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 
 FloatArray = npt.NDArray[np.float32]
-PLAIN = Views()
 
 
 def model_dir() -> Path:
@@ -113,26 +113,21 @@ class Network:
         logits, features, _ = self.run(model_rgb, with_map=False)
         return logits, features
 
-    def infer(
-        self, model_rgb: npt.NDArray[np.uint8], views: Views = PLAIN
-    ) -> tuple[FloatArray, FloatArray]:
-        """(logits, features), each the mean over the `views` of the input. The gates read the
-        features of the whole input alone (`run`, or `infer` with the default views): averaged
-        over zoomed views they are not what the gates were fitted on."""
-        runs = [self.run(im, with_map=False) for im in views.images(model_rgb)]
-        if len(runs) == 1:
-            return runs[0][0], runs[0][1]
-        logits = np.mean([r[0] for r in runs], axis=0).astype(np.float32)
-        return logits, np.mean([r[1] for r in runs], axis=0).astype(np.float32)
-
     def view_logits(
-        self, model_rgb: npt.NDArray[np.uint8], views: Views, whole_logits: FloatArray
+        self,
+        model_rgb: npt.NDArray[np.uint8],
+        views: Views = PLAIN,
+        whole_logits: FloatArray | None = None,
     ) -> FloatArray:
-        """The classifier's logits: the mean over the views, where `whole_logits` (the gates'
-        pass over the whole input) stands for a first view that is the whole input."""
+        """The classifier's logits: the mean over the `views` of the input. A first view that
+        is the whole input takes `whole_logits` (the gates' pass) where given. Only logits: the
+        gates read the whole input's features alone (`run`), which are what they were fitted on.
+        """
         images = views.images(model_rgb)
-        logits = [whole_logits] if views.reuses_whole_pass else []
-        logits += [self.run(im, with_map=False)[0] for im in images[len(logits) :]]
+        logits: list[FloatArray] = []
+        if views.reuses_whole_pass and whole_logits is not None:
+            logits, images = [whole_logits], images[1:]
+        logits += [self.run(im, with_map=False)[0] for im in images]
         if len(logits) == 1:
             return logits[0]
         return np.mean(logits, axis=0).astype(np.float32)
@@ -155,9 +150,9 @@ class LoadedModel:
         """(height, width) the network takes, as the card states it."""
         return self.network.input_size
 
-    @property
+    @cached_property
     def views(self) -> Views:
-        """The classifier's test-time views, as the card chose them on val."""
+        """The classifier's test-time views, as the card chose them on val (read once)."""
         return Views.from_card(self.card)
 
     @property

@@ -134,8 +134,6 @@ class Views:
     mirrors: tuple[Mirror, ...] = ("none",)
 
     def __post_init__(self) -> None:
-        if isinstance(self.mirrors, str):
-            raise ValueError(f"mirrors must be a list of names, not the string {self.mirrors!r}")
         if not self.mirrors or len(set(self.mirrors)) != len(self.mirrors):
             raise ValueError(f"mirrors must be distinct and at least one, not {self.mirrors}")
         unknown = [m for m in self.mirrors if m not in _FLIPS]
@@ -169,6 +167,9 @@ class Views:
         """The network inputs of every view of one (height, width, 3) network input."""
         base = zoom_centre(model_rgb, self.zoom)
         return [flip(base, m) for m in self.mirrors]
+
+
+PLAIN = Views()  # the whole input as it is: one pass, the gates' own
 
 
 def flip(img: RGBImage, mirror: Mirror) -> RGBImage:

@@ -96,7 +96,7 @@ def classifier_alone(model_dir: Path) -> dict[str, Any]:
     for source, split in REPORT_SPLIT.items():
         items = [it for it in dermoscopy_items() if it.source == source and it.split == split]
         x = load_inputs(items, model.input_size, prep=model.preprocessing)
-        logits = np.stack([model.network.infer(im, model.views)[0] for im in x])
+        logits = np.stack([model.network.view_logits(im, model.views) for im in x])
         probs = calibrated_probabilities(logits, h.logit_bias, h.temperature)
         figures = source_figures(
             probs, label_ids(items), CLASSES.index("mel"), [CLASSES.index(c) for c in MALIGNANT]

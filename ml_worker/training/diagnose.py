@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         for source, ev in evals.items():
             x_ev, y_ev = _inputs(ev, variant), label_ids(ev)
             # The shipped classifier: the network through the card's test-time views.
-            logits = np.stack([model.network.infer(im, model.views)[0] for im in x_ev])
+            logits = np.stack([model.network.view_logits(im, model.views) for im in x_ev])
             shipped = softmax(logits + bias)[:, MEL]
             f_ev = features(x_ev)
             cell = {"shipped_network": _mel_nv_auc(shipped, y_ev)}

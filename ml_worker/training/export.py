@@ -27,7 +27,6 @@ from ml_worker.inference.model import (
     CARD_NAME,
     CARD_SCHEMA,
     DEFAULT_MODEL_DIR,
-    PLAIN,
     LoadedModel,
     Network,
     load_model,
@@ -86,10 +85,23 @@ def convert(model: keras.Model, float16: bool) -> bytes:
 
 
 def run_network(
-    net: Network, images: npt.NDArray[np.uint8], views: Views = PLAIN
+    net: Network, images: npt.NDArray[np.uint8]
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    pairs = [net.infer(im, views) for im in images]
+    """(logits, features) of one pass over each whole input: what the gates read."""
+    pairs = [net(im) for im in images]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def view_logits(
+    net: Network,
+    images: npt.NDArray[np.uint8],
+    views: Views,
+    whole_logits: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """The classifier's logits of each input through `views`, as the pipeline computes them
+    (`Network.view_logits`, reusing `whole_logits` for a first view that is the whole input)."""
+    whole = [None] * len(images) if whole_logits is None else list(whole_logits)
+    return np.stack([net.view_logits(im, views, w) for im, w in zip(images, whole, strict=True)])
 
 
 # The classifier's test-time view sets the export may choose, on val (docs/model-runs.md,
@@ -122,15 +134,17 @@ def choose_views(
     y_va: npt.NDArray[np.int64],
     src_va: npt.NDArray[np.str_],
     candidates: tuple[Views, ...] = VIEW_CANDIDATES,
+    whole_logits: npt.NDArray[np.float32] | None = None,
 ) -> tuple[Views, dict[str, float], npt.NDArray[np.float32]]:
     """(views, val score of every candidate, the chosen views' val logits): the candidate with
-    the best multi-source val score, the fewer passes on a tie."""
+    the best multi-source val score, the fewer passes on a tie. `whole_logits`, the val
+    inputs' whole pass, spares the candidates that start with it that pass."""
     scores: dict[str, float] = {}
     best: tuple[float, int, Views, npt.NDArray[np.float32]] | None = None
     for views in candidates:
         if views.passes > MAX_VIEW_PASSES:
             continue
-        logits, _ = run_network(net, x_va, views)
+        logits = view_logits(net, x_va, views, whole_logits)
         score = _val_score(logits, y_va, src_va)
         scores[view_name(views)] = score
         log.info("test-time views %s: val score %.4f", view_name(views), score)
@@ -226,6 +240,7 @@ class FittedHeads:
     skin: FeatureLogistic
     detector: UnknownDetector
     photo_type: FeatureLogistic
+    views: Views
     card: dict[str, Any]  # test_views, calibration, thresholds, validation, leave_classes_out
 
 
@@ -298,9 +313,9 @@ def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHe
     photo-type checks (on the features of the one pass over the whole input, as the pipeline
     computes them) and the quality thresholds. Train fits, val chooses; test is never read."""
     x_tr, y_tr, x_va, y_va, src_va = d.x_tr, d.y_tr, d.x_va, d.y_va, d.src_va
-    views, view_scores, l_va = choose_views(net, x_va, y_va, src_va)
+    l_whole, f_va = run_network(net, x_va)
+    views, view_scores, l_va = choose_views(net, x_va, y_va, src_va, whole_logits=l_whole)
     log.info("test-time views: %s", view_name(views))
-    _, f_va = run_network(net, x_va)
     _, f_tr = run_network(net, x_tr)
 
     # Calibration (pooled val of every source).
@@ -415,9 +430,9 @@ def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHe
         },
         "leave_classes_out": leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va),
     }
-    return FittedHeads(skin=skin, detector=choice.detector, photo_type=photo_model, card=card)
-
-
+    return FittedHeads(
+        skin=skin, detector=choice.detector, photo_type=photo_model, views=views, card=card
+    )
 
 
 def refit_views(
@@ -432,19 +447,18 @@ def refit_views(
     Run `--stage card` after it for the test figures.
     """
     model = load_model(model_dir)
-    card = model.card
-    before = Views.from_card(card)
+    card, before = model.card, model.views  # the card is updated in place below
     sources = list(card.get("training", {}).get("sources", ["ham10000"]))
     d = load_export_inputs(sources, model.input_size, model.preprocessing, limit)
     fitted = fit_all_heads(model.network, d, sources)
     old_score = card.get("validation", {}).get("score")
     card.pop("tta_flip", None)
     card.update(fitted.card)
-    after = Views.from_card(card)
     scores = {k: round(v, 4) for k, v in fitted.card["validation"]["score_by_test_views"].items()}
     was = "" if old_score is None else f"{old_score:.4f} -> "
     what = (
-        f"test-time views chosen on val: {view_name(before)} -> {view_name(after)} (val scores "
+        f"test-time views chosen on val: {view_name(before)} -> {view_name(fitted.views)} "
+        "(val scores "
         f"{json.dumps(scores)}); "
         "the calibration and the operating point fitted again on the views' logits, the gates "
         f"again on the whole input's features (calibrated val score {was}"

@@ -93,7 +93,7 @@ def test_the_classifier_averages_the_logits_of_its_views(
     runs = [net(im)[0] for im in zoomed.images(lesion)]
     assert np.allclose(net.view_logits(lesion, zoomed, whole), np.mean(runs, 0), atol=1e-5)
     assert not np.allclose(runs[0], whole)  # a zoomed view is another input
-    assert np.allclose(net.infer(lesion, zoomed)[0], np.mean(runs, 0), atol=1e-5)
+    assert np.allclose(net.view_logits(lesion, zoomed), np.mean(runs, 0), atol=1e-5)
     # A set that starts with the whole input uses the gates' pass for it, whatever it holds.
     flipped = Views(mirrors=("none", "left_right"))
     stand_in = np.zeros_like(whole)
@@ -145,16 +145,16 @@ class _ScoredNetwork:
         self.right = right
         self.calls: list[Views] = []
 
-    def infer(
-        self, im: npt.NDArray[np.uint8], views: Views
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    def view_logits(
+        self, im: npt.NDArray[np.uint8], views: Views, whole: npt.NDArray[np.float32] | None
+    ) -> npt.NDArray[np.float32]:
         self.calls.append(views)
         label = int(im[0, 0, 0])
         logits = np.zeros(8, np.float32)
         # The photo's own class wins on this share of the photos, the next class elsewhere.
         good = (int(im[0, 0, 1]) / 255) < self.right.get(views, 0.0)
         logits[label if good else (label + 1) % 8] = 5.0
-        return logits, np.zeros(4, np.float32)
+        return logits
 
 
 def test_the_export_chooses_the_best_view_set_on_val_within_the_pass_budget() -> None:
