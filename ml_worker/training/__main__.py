@@ -130,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="rotation, framing, resolution, gamma and wider colour jitter (augment.py)",
     )
+    p.add_argument(
+        "--excised-naevus-weight",
+        type=float,
+        default=1.0,
+        help="draw histopathology-confirmed naevi this many times as often as other naevi",
+    )
     p.add_argument("--max-minutes", type=float, default=75.0)
     p.add_argument("--limit", type=int, default=None, help="use N images (smoke test)")
     p.add_argument("--seed", type=int, default=20261123)
@@ -165,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             colour_constancy=args.colour_constancy,
             balanced_sampling=args.balanced_sampling,
             robust_augment=args.robust_augment,
+            excised_naevus_weight=args.excised_naevus_weight,
         )
         train(cfg)
         if args.extra_epochs:

@@ -41,6 +41,15 @@ class Item:
     label: str  # one of CLASSES, "other" or "non_skin"
     split: str
     source: str = "ham10000"
+    # How the diagnosis was made where the source records it (HAM10000's dx_type: histo,
+    # follow_up, consensus, confocal); "" elsewhere.
+    dx_type: str = ""
+
+    @property
+    def excised_naevus(self) -> bool:
+        """A naevus confirmed by histopathology: one a dermatologist found suspicious enough to
+        cut out, the hard negatives for melanoma (follow-up naevi are the easy ones)."""
+        return self.label == "nv" and self.dx_type == "histo"
 
 
 # The dermoscopy sources, each with its own train / val (/ test) split. The model is trained on
@@ -53,7 +62,10 @@ REPORT_SPLIT: dict[str, str] = {"ham10000": "test", "derm7pt": "test", "isic2017
 def ham_items(root: Path | None = None) -> list[Item]:
     root = (root or data_dir()) / "ham10000"
     with open(root / "labels.csv", newline="") as f:
-        return [Item(root / r["image"], r["label"], r["split"]) for r in csv.DictReader(f)]
+        return [
+            Item(root / r["image"], r["label"], r["split"], dx_type=r["dx_type"])
+            for r in csv.DictReader(f)
+        ]
 
 
 def _labelled_items(source: str, root: Path | None) -> list[Item]:

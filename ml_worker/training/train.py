@@ -52,6 +52,7 @@ class _Data:
     weights: npt.NDArray[np.float32]  # per class
     source_train: npt.NDArray[np.str_]
     source_val: npt.NDArray[np.str_]
+    excised_train: npt.NDArray[np.bool_]  # `Item.excised_naevus` of each training photo
 
 
 @dataclass(frozen=True)
@@ -100,17 +101,33 @@ class TrainConfig:
     # within the source) instead of weighting the loss by class.
     balanced_sampling: bool = False
     robust_augment: bool = False
+    # With balanced sampling: how much more often an excised (histopathology-confirmed) naevus
+    # is drawn than another naevus of its source, the naevi's share unchanged (1 = off). They
+    # are the hard negatives: 2.1.0 separates ham10000 val melanomas from follow-up naevi at
+    # AUC 0.99 and from excised ones at 0.79 (docs/model-runs.md step 6).
+    excised_naevus_weight: float = 1.0
 
 
 def sampling_probabilities(
-    y: npt.NDArray[np.int64], sources: npt.NDArray[np.str_], power: float
+    y: npt.NDArray[np.int64],
+    sources: npt.NDArray[np.str_],
+    power: float,
+    emphasis: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Each training photo's chance to be drawn: sources get shares in proportion to the square
     root of their size (derm7pt's 600 photos are not repeated five times an epoch, nor drowned
     by ham10000's 7,000), and within a source classes are weighted n_class^-power as
-    `class_weights` does (class counts over all sources)."""
+    `class_weights` does (class counts over all sources). `emphasis` (a positive factor per
+    photo) moves draws between the photos of one class of one source, whose share it keeps."""
     counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
     per_photo = np.maximum(counts[y], 1.0) ** -power
+    if emphasis is not None:
+        if len(emphasis) != len(y) or not np.all(emphasis > 0):
+            raise ValueError("emphasis needs one positive factor per photo")
+        for source in np.unique(sources):
+            for c in np.unique(y[sources == source]):
+                group = (sources == source) & (y == c)
+                per_photo[group] *= emphasis[group] / emphasis[group].mean()
     names, n_source = np.unique(sources, return_counts=True)
     share = np.sqrt(n_source) / np.sqrt(n_source).sum()
     p = np.zeros(len(y))
@@ -184,6 +201,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             f"cannot train on {sorted(unknown_sources) or 'no source'}: the dermoscopy sources "
             f"are {', '.join(DERMOSCOPY_SOURCES)}"
         )
+    if cfg.excised_naevus_weight <= 0 or (
+        cfg.excised_naevus_weight != 1.0 and not cfg.balanced_sampling
+    ):
+        raise ValueError("--excised-naevus-weight must be positive and needs balanced sampling")
     unknown_codes = set(cfg.exclude_classes) - set(CLASSES)
     if unknown_codes:
         raise ValueError(f"cannot exclude {sorted(unknown_codes)}: not among {', '.join(CLASSES)}")
@@ -213,6 +234,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         cw,
         np.array([it.source for it in train_items]),
         np.array([it.source for it in val_items]),
+        np.array([it.excised_naevus for it in train_items], dtype=bool),
     )
 
     model, backbone = build_classifier(cfg.seed, cfg.input_size)
@@ -271,11 +293,19 @@ def _train_head(
     return stage1
 
 
+def _emphasis(cfg: TrainConfig, d: _Data) -> npt.NDArray[np.float64] | None:
+    if cfg.excised_naevus_weight == 1.0:
+        return None
+    return np.where(d.excised_train, cfg.excised_naevus_weight, 1.0)
+
+
 def _sample_weights(cfg: TrainConfig, d: _Data) -> npt.NDArray[np.float64]:
     """Loss weights of the training photos: the sampling probabilities (scaled to mean 1) where
     batches are balanced, so the head sees the same balance as the fine-tuning."""
     if cfg.balanced_sampling:
-        p = sampling_probabilities(d.y_train, d.source_train, cfg.class_weight_power)
+        p = sampling_probabilities(
+            d.y_train, d.source_train, cfg.class_weight_power, _emphasis(cfg, d)
+        )
         return p * len(p)
     return d.weights[d.y_train].astype(np.float64)
 
@@ -407,7 +437,7 @@ def _finetune(
 def _balanced_photos(cfg: TrainConfig, d: _Data, per_epoch: int) -> tf.data.Dataset:
     """(image, label, weight 1) drawn with replacement by `sampling_probabilities`, a fresh
     seeded draw of `per_epoch` photos each epoch (the loss is then unweighted)."""
-    p = sampling_probabilities(d.y_train, d.source_train, cfg.class_weight_power)
+    p = sampling_probabilities(d.y_train, d.source_train, cfg.class_weight_power, _emphasis(cfg, d))
     rng = np.random.default_rng(cfg.seed)
     h, w = d.x_train.shape[1:3]
 

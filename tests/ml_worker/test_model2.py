@@ -179,6 +179,54 @@ def test_batches_give_sources_a_share_by_the_root_of_their_size() -> None:
     assert ratio == pytest.approx(np.sqrt(980 / 120))
 
 
+def test_excised_naevi_are_drawn_more_often_within_their_class_whose_share_stays() -> None:
+    from ml_worker.inference.labels import CLASSES
+    from ml_worker.training.train import sampling_probabilities
+
+    nv, mel = CLASSES.index("nv"), CLASSES.index("mel")
+    y = np.array([nv] * 900 + [mel] * 100 + [nv] * 80 + [mel] * 20)
+    sources = np.array(["big"] * 1000 + ["small"] * 100)
+    excised = np.zeros(len(y), dtype=bool)
+    excised[:300] = True  # a third of the big source's naevi
+    plain = sampling_probabilities(y, sources, power=0.5)
+
+    p = sampling_probabilities(y, sources, 0.5, np.where(excised, 3.0, 1.0))
+
+    assert p.sum() == pytest.approx(1.0)
+    for source in ("big", "small"):
+        for c in (nv, mel):
+            group = (sources == source) & (y == c)
+            assert p[group].sum() == pytest.approx(plain[group].sum())
+    big_nv = (sources == "big") & (y == nv)
+    assert p[excised][0] / p[big_nv & ~excised][0] == pytest.approx(3.0)
+    assert p[excised].sum() == pytest.approx(plain[big_nv].sum() * 900 / 1500)
+    with pytest.raises(ValueError, match="positive"):
+        sampling_probabilities(y, sources, 0.5, np.where(excised, 0.0, 1.0))
+
+
+def test_the_excised_naevus_weight_is_refused_without_balanced_batches(tmp_path: Path) -> None:
+    from ml_worker.training.train import TrainConfig, train
+
+    for cfg in (
+        TrainConfig(out_dir=tmp_path, excised_naevus_weight=3.0),
+        TrainConfig(out_dir=tmp_path, excised_naevus_weight=-1.0, balanced_sampling=True),
+    ):
+        with pytest.raises(ValueError, match="excised-naevus-weight"):
+            train(cfg)
+
+
+def test_ham10000_items_say_how_each_diagnosis_was_made(data_dir: Path) -> None:
+    from ml_worker.training.data import ham_items
+
+    items = ham_items(data_dir)
+    excised = [it for it in items if it.excised_naevus]
+    naevi = [it for it in items if it.label == "nv"]
+    assert {it.dx_type for it in items} >= {"histo", "follow_up", "consensus"}
+    # About a third of HAM10000's naevi were cut out; every melanoma was confirmed, none counts.
+    assert 0.3 < len(excised) / len(naevi) < 0.45
+    assert all(it.label == "nv" and it.dx_type == "histo" for it in excised)
+
+
 def test_the_selection_score_weighs_every_source_alike() -> None:
     from ml_worker.metrics import multi_source_score
 
