@@ -30,7 +30,7 @@ from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR
 log = logging.getLogger(__name__)
 
 
-def _op_name(model: Any, op: Any) -> str:
+def op_name(model: Any, op: Any) -> str:
     from tensorflow.lite.python import schema_py_generated as schema
 
     code = model.operatorCodes[op.opcodeIndex]
@@ -39,10 +39,10 @@ def _op_name(model: Any, op: Any) -> str:
     return names[number]
 
 
-def _constant(model: Any, subgraph: Any, tensor: int) -> npt.NDArray[np.float32]:
+def constant(model: Any, subgraph: Any, tensor: int) -> npt.NDArray[np.float32]:
     """A constant tensor's value, followed through a DEQUANTIZE (fp16 weights) if there is one."""
     for op in subgraph.operators:
-        if tensor in op.outputs and _op_name(model, op) == "DEQUANTIZE":
+        if tensor in op.outputs and op_name(model, op) == "DEQUANTIZE":
             tensor = int(op.inputs[0])
     t = subgraph.tensors[tensor]
     dtype = {0: np.float32, 1: np.float16}[t.type]  # TensorType FLOAT32, FLOAT16
@@ -68,15 +68,15 @@ def add_feature_map_output(
     sg = model.subgraphs[0]
     by_name: dict[str, list[Any]] = {}
     for op in sg.operators:
-        by_name.setdefault(_op_name(model, op), []).append(op)
+        by_name.setdefault(op_name(model, op), []).append(op)
     if len(by_name.get("MEAN", [])) != 1 or len(by_name.get("FULLY_CONNECTED", [])) != 1:
         raise ValueError("expected one MEAN (the pool) and one FULLY_CONNECTED (the logits)")
     mean, dense = by_name["MEAN"][0], by_name["FULLY_CONNECTED"][0]
     feature_map, pooled = int(mean.inputs[0]), int(mean.outputs[0])
     if int(dense.inputs[0]) != pooled:
         raise ValueError("the classifier does not read the pooled features directly")
-    weights = _constant(model, sg, int(dense.inputs[1]))  # (classes, channels)
-    bias = _constant(model, sg, int(dense.inputs[2]))
+    weights = constant(model, sg, int(dense.inputs[1]))  # (classes, channels)
+    bias = constant(model, sg, int(dense.inputs[2]))
     shape = tuple(int(s) for s in sg.tensors[feature_map].shape[1:])
     outputs = [int(o) for o in sg.outputs]
     if feature_map not in outputs:

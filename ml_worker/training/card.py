@@ -118,10 +118,10 @@ MIRROR_WORDS = {
 
 
 def _views(views: Views) -> str:
-    frame = "the whole input" if views.zoom >= 1.0 else f"the centre {views.zoom:g} of the input"
-    shown = ", ".join(MIRROR_WORDS[m] for m in views.mirrors)
     if len(views.mirrors) == 1 and views.reuses_whole_pass:
         return "the whole input (1 network pass, the gates' own)"
+    frame = "the whole input" if views.zoom >= 1.0 else f"the centre {views.zoom:g} of the input"
+    shown = ", ".join(MIRROR_WORDS[m] for m in views.mirrors)
     how = (
         "the first view is the gates' pass"
         if views.reuses_whole_pass

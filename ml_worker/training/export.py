@@ -240,7 +240,6 @@ class FittedHeads:
     skin: FeatureLogistic
     detector: UnknownDetector
     photo_type: FeatureLogistic
-    views: Views
     card: dict[str, Any]  # test_views, calibration, thresholds, validation, leave_classes_out
 
 
@@ -265,15 +264,15 @@ def export_all(
     fp16 = convert(model, float16=True)
     (work / "fp16.tflite").write_bytes(fp16)
     net16 = Network(work / "fp16.tflite", num_threads=2)
-    l32, _ = run_network(net32, d.x_va)
-    l16, _ = run_network(net16, d.x_va)
+    l32, f32 = run_network(net32, d.x_va)
+    l16, f16 = run_network(net16, d.x_va)
     agreement = float(np.mean(l32.argmax(1) == l16.argmax(1)))
     use16 = agreement >= 0.995 and float(np.abs(l32 - l16).max()) < 0.5
     net = net16 if use16 else net32
     tflite_bytes = fp16 if use16 else fp32
     log.info("fp16 agreement %.4f on val -> ship %s", agreement, "fp16" if use16 else "fp32")
 
-    fitted = fit_all_heads(net, d, sources)
+    fitted = fit_all_heads(net, d, sources, whole_va=(l16, f16) if use16 else (l32, f32))
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / TFLITE_NAME).write_bytes(tflite_bytes)
     _save_heads(model_dir / HEADS_NAME, fitted.skin, fitted.detector, fitted.photo_type)
@@ -307,13 +306,19 @@ def export_all(
     return card
 
 
-def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHeads:
+def fit_all_heads(
+    net: Network,
+    d: ExportInputs,
+    sources: list[str],
+    whole_va: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
+) -> FittedHeads:
     """Everything after the network: the classifier's test-time views, its calibration and
     the triage operating point (on the views' logits); the unknown detector, the skin and
     photo-type checks (on the features of the one pass over the whole input, as the pipeline
-    computes them) and the quality thresholds. Train fits, val chooses; test is never read."""
+    computes them) and the quality thresholds. Train fits, val chooses; test is never read.
+    `whole_va`: the val inputs' (logits, features) through `net`, where the caller has them."""
     x_tr, y_tr, x_va, y_va, src_va = d.x_tr, d.y_tr, d.x_va, d.y_va, d.src_va
-    l_whole, f_va = run_network(net, x_va)
+    l_whole, f_va = whole_va if whole_va is not None else run_network(net, x_va)
     views, view_scores, l_va = choose_views(net, x_va, y_va, src_va, whole_logits=l_whole)
     log.info("test-time views: %s", view_name(views))
     _, f_tr = run_network(net, x_tr)
@@ -430,9 +435,7 @@ def fit_all_heads(net: Network, d: ExportInputs, sources: list[str]) -> FittedHe
         },
         "leave_classes_out": leave_classes_out(choice.params, f_tr, y_tr, f_va, y_va),
     }
-    return FittedHeads(
-        skin=skin, detector=choice.detector, photo_type=photo_model, views=views, card=card
-    )
+    return FittedHeads(skin=skin, detector=choice.detector, photo_type=photo_model, card=card)
 
 
 def refit_views(
@@ -456,8 +459,9 @@ def refit_views(
     card.update(fitted.card)
     scores = {k: round(v, 4) for k, v in fitted.card["validation"]["score_by_test_views"].items()}
     was = "" if old_score is None else f"{old_score:.4f} -> "
+    after = Views.from_card(fitted.card)
     what = (
-        f"test-time views chosen on val: {view_name(before)} -> {view_name(fitted.views)} "
+        f"test-time views chosen on val: {view_name(before)} -> {view_name(after)} "
         "(val scores "
         f"{json.dumps(scores)}); "
         "the calibration and the operating point fitted again on the views' logits, the gates "

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_worker.inference.model import CARD_NAME, DEFAULT_MODEL_DIR
-from ml_worker.training.cam_export import _constant, _op_name
+from ml_worker.training.cam_export import constant, op_name
 from ml_worker.training.efficientnet_lite import BN_EPS
 from ml_worker.training.train import build_classifier
 
@@ -47,14 +47,12 @@ def folded_weights(tflite: bytes) -> tuple[list[Folded], Folded]:
     convs: list[Folded] = []
     dense: list[Folded] = []
     for op in sg.operators:
-        name = _op_name(model, op)
+        name = op_name(model, op)
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            kernel = _constant(model, sg, int(op.inputs[1]))
+            kernel = constant(model, sg, int(op.inputs[1]))
             out = kernel.shape[-1 if name == "DEPTHWISE_CONV_2D" else 0]
             has_bias = len(op.inputs) > 2 and int(op.inputs[2]) >= 0
-            bias = (
-                _constant(model, sg, int(op.inputs[2])) if has_bias else np.zeros(out, np.float32)
-            )
+            bias = constant(model, sg, int(op.inputs[2])) if has_bias else np.zeros(out, np.float32)
             (dense if name == "FULLY_CONNECTED" else convs).append((kernel, bias))
     if len(dense) != 1:
         raise ValueError(f"expected one FULLY_CONNECTED (the logits), found {len(dense)}")
